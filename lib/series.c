@@ -795,8 +795,10 @@ static int append_records(struct series *s, const struct sample *b, size_t n, ch
 			s->size = -1;
 		return fail(err, errlen, "cannot append to %s: %s", s->path, strerror(e));
 	}
-	if (fdatasync(s->fd) != 0)
-		return fail(err, errlen, "cannot sync %s: %s", s->path, strerror(errno));
+	/* No fdatasync here: a killed process loses nothing (the page cache
+	 * keeps the write), and after a power loss the worst case is a missing
+	 * or torn last record, which readers ignore. Rewrites, whose rename must
+	 * not overtake their data, do sync. */
 	if (s->count == 0)
 		s->first_t = b[0].t;
 	s->count += n;
