@@ -72,10 +72,16 @@ int units_format_number(double v, char *buf, size_t len)
 		return snprintf(buf, len, "nan");
 	if (isinf(v))
 		return snprintf(buf, len, v < 0 ? "-inf" : "inf");
-	n = (size_t)snprintf(tmp, sizeof tmp, "%.6f", v);
-	while (n > 0 && tmp[n - 1] == '0')
+	/* At most 6 decimals, and no more than a double's 15 significant
+	 * digits, so 0.8 * capacity prints 82196224409.6, not ...409.600006. */
+	double mag = fabs(v);
+	int intdigits = mag < 1 ? 1 : (int)floor(log10(mag)) + 1;
+	int decimals = intdigits >= 15 ? 0 : (15 - intdigits < 6 ? 15 - intdigits : 6);
+
+	n = (size_t)snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+	while (decimals > 0 && n > 0 && tmp[n - 1] == '0')
 		n--;
-	if (n > 0 && tmp[n - 1] == '.')
+	if (decimals > 0 && n > 0 && tmp[n - 1] == '.')
 		n--;
 	tmp[n] = '\0';
 	if (strcmp(tmp, "-0") == 0)

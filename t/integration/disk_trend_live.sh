@@ -90,6 +90,16 @@ run -w 98 -c 99 --state-dir "$T/fresh2" --insufficient=unknown
 is "$RC" 3 "--insufficient=unknown makes a collecting check UNKNOWN"
 rm -f "$MNT"/f.*
 
+# --inodes: a second series per filesystem, with its own perfdata
+rm -f "$MNT"/f.*
+: >"$MNT/a"; : >"$MNT/b"
+run --inodes --state-dir "$T/inodes"
+like "$OUT" "'$MNT inodes'=[0-9]+;;;0;[0-9]+" "--inodes adds inode usage to the perfdata"
+like "$OUT" "$MNT inodes [0-9]+% used, collecting history \\(1 of 6 samples\\)" \
+	"--inodes judges inodes as a series of their own (long output)"
+ok "'$CLI' --state-dir '$T/inodes' series list | grep -q '^inodes/localhost$MNT'" \
+	"the inode history is kept under inodes/localhost/MOUNT"
+
 # concurrent runs on one key lose no sample
 P=$T/par
 for i in $(seq 1 20); do

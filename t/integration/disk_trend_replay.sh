@@ -76,6 +76,10 @@ replay steady --full-at 90% >/dev/null
 is "$(awk -F, -v r=$((5 * 288 + 2)) 'NR == r { print $5 }' "$T/steady.out")" 432000 \
 	"--full-at 90%: on day 5 the 90% mark is 5 days away"
 
+# --- replay writes no history ------------------------------------------------
+TRENDTRAP_STATE_DIR=$T/replay-state "$PLUGIN" --replay "$T/steady.in" >/dev/null
+ok "[ ! -e '$T/replay-state' ]" "replay writes no state"
+
 # --- bad replay input: UNKNOWN with file:line -----------------------------------
 printf 'time,used,cap\n1700000000,10,100\n1700000300,abc,100\n' >"$T/bad.csv"
 out=$("$PLUGIN" --replay "$T/bad.csv")

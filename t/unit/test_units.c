@@ -158,6 +158,16 @@ static void number_format_trims_decimals(void **state)
 	assert_number_text(2.9999999, "3");
 }
 
+/* Large values keep a double's 15 significant digits, never its noise. */
+static void number_format_stops_at_significant_digits(void **state)
+{
+	(void)state;
+	assert_number_text(0.8 * 102745280512.0, "82196224409.6");
+	assert_number_text(0.9 * 102745280512.0, "92470752460.8");
+	assert_number_text(1e15, "1000000000000000");
+	assert_number_text(123456789.125, "123456789.125");
+}
+
 static void number_format_names_non_finite(void **state)
 {
 	(void)state;
@@ -455,6 +465,7 @@ int main(void)
 	        cmocka_unit_test(scan_finds_no_number),
 	        cmocka_unit_test(number_format_has_no_exponent),
 	        cmocka_unit_test(number_format_trims_decimals),
+	        cmocka_unit_test(number_format_stops_at_significant_digits),
 	        cmocka_unit_test(number_format_names_non_finite),
 	        cmocka_unit_test(size_factor_binary_units),
 	        cmocka_unit_test(size_factor_decimal_units),
