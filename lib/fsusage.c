@@ -202,12 +202,25 @@ static size_t prefix_len(const char *dir, const char *path)
 	return dl;
 }
 
+/* The last mount whose directory is exactly PATH, or -1. */
+static long exact_mount(const struct fs_table *t, const char *path)
+{
+	for (size_t i = t->n; i > 0; i--)
+		if (strcmp(t->m[i - 1].dir, path) == 0)
+			return (long)(i - 1);
+	return -1;
+}
+
 long fsusage_find(const struct fs_table *t, const char *path, char *err, size_t errlen)
 {
 	char real[PATH_MAX];
 	size_t best_len = 0;
-	long best = -1;
+	long best = exact_mount(t, path);
 
+	/* A mount point given as such needs no realpath(), which would stat
+	 * every component and hang on a dead network server. */
+	if (best >= 0)
+		return best;
 	if (realpath(path, real) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

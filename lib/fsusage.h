@@ -50,9 +50,10 @@ bool fsusage_is_network(const char *type);
 /* True when TYPE is named in the comma-free list EXCLUDE[0..N). */
 bool fsusage_type_in(const char *type, char *const *exclude, size_t n);
 
-/* The mount that holds PATH: the last-mounted entry whose directory is the
- * longest component-wise prefix of PATH's real path. Returns its index, or -1
- * with a reason in ERR. */
+/* The mount that holds PATH: the last-mounted entry whose directory is PATH
+ * itself (without touching the filesystem, so a hung network mount given by
+ * its mount point cannot block), else the longest component-wise prefix of
+ * PATH's real path. Returns its index, or -1 with a reason in ERR. */
 long fsusage_find(const struct fs_table *t, const char *path, char *err, size_t errlen);
 
 /* Space and inode usage of the filesystem mounted at DIR, of type TYPE.

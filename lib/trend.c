@@ -14,7 +14,9 @@
  *   gate      too few samples or too short a span: still collecting;
  *   estimate  Theil-Sen (on at most 64 bucket points, so at most 2016 pairs)
  *             or least squares, each with a ~95% confidence range;
- *   project   time until the fitted level reaches the limit.
+ *   project   time until the level reaches the limit: from the fitted peak
+ *             line for a sawtooth, else from the fitted line or the latest
+ *             sample, whichever is farther from the limit.
  *
  * Choices where the algorithm leaves room (each also noted where it is made):
  *  - jumps are measured on values less the segment's drift (median first

@@ -115,6 +115,22 @@ static void finds_the_mount_holding_a_path(void **state)
 	fsusage_free_mounts(&t);
 }
 
+/* A mount point named as such is found in the table alone: /net/home does not
+ * exist here, so realpath() (which would hang on a dead NFS server) cannot
+ * have been used. */
+static void finds_a_mount_point_without_touching_it(void **state)
+{
+	struct fs_table t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(fsusage_read_mounts(FIXTURE, &t, err, sizeof(err)), 0);
+	long i = fsusage_find(&t, "/net/home", err, sizeof(err));
+	assert_int_equal(i, 10);
+	assert_string_equal(t.m[i].type, "nfs4");
+	fsusage_free_mounts(&t);
+}
+
 static void reads_usage_of_the_root_filesystem(void **state)
 {
 	struct fs_usage u;
@@ -153,6 +169,7 @@ int main(void)
 		cmocka_unit_test(a_malformed_table_names_the_line),
 		cmocka_unit_test(classifies_pseudo_and_network_filesystems),
 		cmocka_unit_test(finds_the_mount_holding_a_path),
+		cmocka_unit_test(finds_a_mount_point_without_touching_it),
 		cmocka_unit_test(reads_usage_of_the_root_filesystem),
 		cmocka_unit_test(type_exclusion_matches_whole_names),
 	};
