@@ -36,17 +36,8 @@ struct disk_opts {
 	bool full_at_pct;
 };
 
-/* One judged series: the space or the inodes of one filesystem. */
-struct disk_result {
-	char label[200];          /* "/" or "/ inodes" */
-	bool inodes;
-	enum state state;
-	double pct;               /* used percent now */
-	struct sample cur;        /* the measurement now */
-	struct trend_result tr;
-	char error[300];          /* non-empty: the measurement failed (UNKNOWN) */
-	char notice[600];         /* a history file was set aside */
-};
+/* plugin_item.kind: which series of a filesystem an item is. */
+enum { KIND_SPACE, KIND_INODES };
 
 static const char help_text[] =
 	"check_disk_trend - alert on the trend of disk usage: growth per day and the\n"
@@ -65,12 +56,12 @@ static const char help_text[] =
 	"      --inodes             judge inode usage too, as a second series per filesystem\n"
 	"\n"
 	"Thresholds (critical is judged before warning):\n"
-	"  -w, --warning RANGE      level range on used percent, e.g. 80 or 80%% (alert above 80%%)\n"
+	"  -w, --warning RANGE      level range on used percent, e.g. 80 or 80% (alert above 80%)\n"
 	"  -c, --critical RANGE     likewise; ranges as in the Monitoring Plugins guidelines:\n"
 	"                           10, 10:, ~:10, 10:20, @10:20\n"
 	"      --warn-time-left D   WARNING when projected full in less than D (default 14d)\n"
 	"      --crit-time-left D   CRITICAL when projected full in less than D (default 3d)\n"
-	"      --full-at SIZE|PCT   the level that counts as full (default 100%%; e.g. 95%%, 900GiB)\n"
+	"      --full-at SIZE|PCT   the level that counts as full (default 100%; e.g. 95%, 900GiB)\n"
 	"\n"
 	"Trend:\n"
 	"      --window D           history the trend is estimated over (default 7d)\n"
@@ -103,7 +94,7 @@ static const char help_text[] =
 	"Examples:\n"
 	"  check_disk_trend -p /                          # trend of /, default thresholds\n"
 	"  check_disk_trend -p / -p /var -w 80 -c 90 --warn-time-left 14d --crit-time-left 3d\n"
-	"  check_disk_trend --all -X nfs4 --full-at 95%%\n"
+	"  check_disk_trend --all -X nfs4 --full-at 95%\n"
 	"  check_disk_trend --replay history.csv -c 95 --crit-time-left 2d\n";
 
 static const struct option disk_options[] = {
@@ -150,8 +141,11 @@ static void add_arg(struct disk_opts *o, const char **list, size_t *n, const cha
 	list[(*n)++] = arg;
 }
 
-static int disk_opt(struct disk_opts *o, int opt, const char *arg)
+/* check_disk_trend's own options; 0 for the common ones. */
+static int disk_opt(void *ctx, int opt, const char *arg)
 {
+	struct disk_opts *o = ctx;
+
 	switch (opt) {
 	case 'p':
 		add_arg(o, o->paths, &o->npaths, arg, "-p/--path");
@@ -169,37 +163,15 @@ static int disk_opt(struct disk_opts *o, int opt, const char *arg)
 		parse_full_at(o, arg);
 		return 1;
 	}
-	return plugin_common_opt(&o->c, opt, arg, help_text);
-}
-
-static void bad_option(struct disk_opts *o, int opt, char **argv)
-{
-	const char *what = argv[optind - 1];
-
-	if (opt == ':')
-		plugin_die(&o->c, "option %s needs a value; see check_disk_trend --help", what);
-	plugin_die(&o->c, "unknown option %s; see check_disk_trend --help", what);
+	return 0;
 }
 
 static void parse_args(struct disk_opts *o, int argc, char **argv)
 {
-	struct option *longopts = plugin_options(disk_options);
-	int opt;
-
 	plugin_common_init(&o->c, "DISK_TREND");
 	o->full_at = 100;
 	o->full_at_pct = true;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" PLUGIN_COMMON_SHORTOPTS "p:X:", longopts,
-				  NULL)) != -1) {
-		if (opt == '?' || opt == ':')
-			bad_option(o, opt, argv);
-		disk_opt(o, opt, optarg);
-	}
-	free(longopts);
-	if (optind < argc)
-		plugin_die(&o->c, "unexpected argument '%s'; see check_disk_trend --help",
-			   argv[optind]);
+	plugin_parse(&o->c, argc, argv, disk_options, "p:X:", disk_opt, o, help_text);
 	if (o->c.warning != NULL) {
 		parse_level(o, "-w/--warning", o->c.warning, &o->levels.warn);
 		o->levels.has_warn = true;
@@ -224,33 +196,21 @@ static double full_limit(const struct disk_opts *o, const struct sample *cur, bo
 
 /* Evaluate one series: the history HIST[0..N) (including CUR) at NOW. */
 static void disk_evaluate(const struct disk_opts *o, const struct sample *hist, size_t n,
-			  const struct sample *cur, int64_t now, struct disk_result *r)
+			  const struct sample *cur, int64_t now, struct plugin_item *it)
 {
-	struct trend_params p = o->c.trend;
-	char err[256];
-
-	r->cur = *cur;
-	r->pct = cur->capacity > 0 ? 100.0 * cur->value / cur->capacity : 0;
-	p.direction = 1;
-	p.limit = full_limit(o, cur, r->inodes);
-	if (trend_evaluate(hist, n, now, &p, &r->tr, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "trend: %s", err);
-	r->state = state_worst(judge_level(&o->levels, r->pct), judge_trend(&o->c.time_left, &r->tr));
-	if (r->tr.status == TREND_COLLECTING && o->c.insufficient_unknown)
-		r->state = state_worst(r->state, STATE_UNKNOWN);
+	plugin_evaluate(&o->c, hist, n, cur, now, 1, full_limit(o, cur, it->kind == KIND_INODES),
+			it);
+	plugin_judge(&o->c, judge_level(&o->levels, it->pct), it);
 }
 
 static void replay_eval(void *ctx, const struct sample *hist, size_t n, int64_t now,
 			struct replay_row *row)
 {
-	struct disk_result r;
+	struct plugin_item it;
 
-	memset(&r, 0, sizeof(r));
-	disk_evaluate(ctx, hist, n, &hist[n - 1], now, &r);
-	row->state = r.state;
-	row->value = r.cur.value;
-	row->slope = r.tr.status == TREND_ESTIMATED ? r.tr.slope : NAN;
-	row->time_left = r.tr.time_left;
+	memset(&it, 0, sizeof(it));
+	disk_evaluate(ctx, hist, n, &hist[n - 1], now, &it);
+	plugin_replay_row(&it, row);
 }
 
 /* ---- gather ---------------------------------------------------------- */
@@ -303,7 +263,7 @@ static void series_key(const struct disk_opts *o, const struct fs_mount *m, bool
 
 /* Gather one series of one filesystem, with its history, and evaluate it. */
 static void check_series(const struct disk_opts *o, const char *dir, const struct fs_mount *m,
-			 const struct fs_usage *u, int64_t now, bool inodes, struct disk_result *r)
+			 const struct fs_usage *u, int64_t now, bool inodes, struct plugin_item *r)
 {
 	struct sample cur = {now, inodes ? u->inodes_used : u->used,
 			     inodes ? u->inodes_total : u->capacity};
@@ -312,7 +272,7 @@ static void check_series(const struct disk_opts *o, const char *dir, const struc
 	char key[600];
 
 	snprintf(r->label, sizeof(r->label), "%s%s", m->dir, inodes ? " inodes" : "");
-	r->inodes = inodes;
+	r->kind = inodes ? KIND_INODES : KIND_SPACE;
 	series_key(o, m, inodes, key, sizeof(key));
 	plugin_history(&o->c, dir, key, &cur, now, &hist, &n, r->notice, sizeof(r->notice));
 	disk_evaluate(o, hist, n, &cur, now, r);
@@ -320,7 +280,7 @@ static void check_series(const struct disk_opts *o, const char *dir, const struc
 }
 
 static size_t check_target(const struct disk_opts *o, const char *dir, const struct fs_mount *m,
-			   int64_t now, struct disk_result *r)
+			   int64_t now, struct plugin_item *r)
 {
 	struct fs_usage u;
 
@@ -340,12 +300,12 @@ static size_t check_target(const struct disk_opts *o, const char *dir, const str
 
 /* ---- render ---------------------------------------------------------- */
 
-static void format_growth(const struct disk_result *r, char *buf, size_t len)
+static void format_growth(const struct plugin_item *r, char *buf, size_t len)
 {
 	double per_day = r->tr.slope * 86400;
 	char size[64];
 
-	if (r->inodes) {
+	if (r->kind == KIND_INODES) {
 		snprintf(buf, len, "%+.0f inodes/day", per_day);
 		return;
 	}
@@ -353,7 +313,7 @@ static void format_growth(const struct disk_result *r, char *buf, size_t len)
 	snprintf(buf, len, "%s%s/day", per_day < 0 ? "-" : "+", size);
 }
 
-static void format_full(const struct disk_opts *o, const struct disk_result *r, char *buf,
+static void format_full(const struct disk_opts *o, const struct plugin_item *r, char *buf,
 			size_t len)
 {
 	char when[64];
@@ -368,22 +328,19 @@ static void format_full(const struct disk_opts *o, const struct disk_result *r, 
 }
 
 /* The one-line description of a result, as in the status line. */
-static void describe(const struct disk_opts *o, const struct disk_result *r, char *buf, size_t len)
+static void describe(const void *ctx, const struct plugin_item *r, char *buf, size_t len)
 {
+	const struct disk_opts *o = ctx;
 	const struct trend_result *t = &r->tr;
-	char growth[64], full[128], span[64];
+	char growth[64], full[128], span[64], collecting[128];
 
 	if (r->error[0] != '\0') {
 		snprintf(buf, len, "%s", r->error);
 		return;
 	}
 	if (t->status == TREND_COLLECTING) {
-		if (t->samples < t->samples_needed)
-			snprintf(buf, len, "%s %.0f%% used, collecting history (%zu of %zu samples)",
-				 r->label, r->pct, t->samples, t->samples_needed);
-		else
-			snprintf(buf, len, "%s %.0f%% used, collecting history (%zu samples over %.0fs, need %.0fs)",
-				 r->label, r->pct, t->samples, t->span, t->span_needed);
+		plugin_collecting(t, collecting, sizeof(collecting));
+		snprintf(buf, len, "%s %.0f%% used, %s", r->label, r->pct, collecting);
 		return;
 	}
 	format_growth(r, growth, sizeof(growth));
@@ -402,23 +359,19 @@ static void describe(const struct disk_opts *o, const struct disk_result *r, cha
 	}
 }
 
-static const char *segment_name(enum trend_segment s)
-{
-	static const char *const names[] = {"whole window", "since a resize", "since a level shift",
-					    "periodic resets, judged on their peaks",
-					    "since the last reset (resets stopped)"};
-	return names[s];
-}
-
 /* The -v detail line: levels, slope range, time-left range, segment. */
-static void detail(const struct disk_result *r, char *buf, size_t len)
+static void detail(const void *ctx, const struct plugin_item *r, char *buf, size_t len)
 {
 	const struct trend_result *t = &r->tr;
 	char used[64], cap[64], lo[64], hi[64];
 
+	if (r->error[0] != '\0') {
+		describe(ctx, r, buf, len);
+		return;
+	}
 	units_format_size(r->cur.value, used, sizeof(used));
 	units_format_size(r->cur.capacity, cap, sizeof(cap));
-	if (r->inodes) {
+	if (r->kind == KIND_INODES) {
 		snprintf(used, sizeof(used), "%.0f", r->cur.value);
 		snprintf(cap, sizeof(cap), "%.0f", r->cur.capacity);
 	}
@@ -432,18 +385,17 @@ static void detail(const struct disk_result *r, char *buf, size_t len)
 		 "%s: %s of %s used; slope %.6g/s (95%% range %.6g..%.6g); time left %s..%s; "
 		 "%zu samples, %s",
 		 r->label, used, cap, t->slope, t->slope_lo, t->slope_hi, lo, hi, t->samples,
-		 segment_name(t->segment));
+		 plugin_segment_name(t->segment, 1));
 }
 
-static void add_perf(struct output *out, const struct disk_opts *o, const struct disk_result *r)
+static void add_perf(const void *ctx, const struct plugin_item *r, struct output *out)
 {
-	struct perf *p;
-	char label[OUTPUT_LABEL_MAX];
+	const struct disk_opts *o = ctx;
+	const char *uom = r->kind == KIND_INODES ? "" : "B";
 	double scale = r->cur.capacity / 100.0;
+	char label[OUTPUT_LABEL_MAX];
+	struct perf *p = output_perf(out, r->label, r->cur.value, uom);
 
-	if (r->error[0] != '\0')
-		return;
-	p = output_perf(out, r->label, r->cur.value, r->inodes ? "" : "B");
 	if (p != NULL) {
 		if (o->levels.has_warn)
 			range_format(&o->levels.warn, scale, p->warn, sizeof(p->warn));
@@ -453,61 +405,16 @@ static void add_perf(struct output *out, const struct disk_opts *o, const struct
 		p->max = r->cur.capacity;
 	}
 	snprintf(label, sizeof(label), "%s growth_per_day", r->label);
-	output_perf(out, label, r->tr.status == TREND_ESTIMATED ? r->tr.slope * 86400 : NAN,
-		    r->inodes ? "" : "B");
+	output_perf(out, label, r->tr.status == TREND_ESTIMATED ? r->tr.slope * 86400 : NAN, uom);
 	snprintf(label, sizeof(label), "%s time_left", r->label);
-	p = output_perf(out, label, r->tr.time_left, "s");
-	if (p != NULL) {
-		judge_time_left_range(o->c.time_left.warn, p->warn, sizeof(p->warn));
-		judge_time_left_range(o->c.time_left.crit, p->crit, sizeof(p->crit));
-	}
-}
-
-/* True when A is a worse result than B: state, then less time left, then fuller. */
-static bool worse(const struct disk_result *a, const struct disk_result *b)
-{
-	double ta = isnan(a->tr.time_left) ? INFINITY : a->tr.time_left;
-	double tb = isnan(b->tr.time_left) ? INFINITY : b->tr.time_left;
-
-	if (a->state != b->state)
-		return state_worst(a->state, b->state) == a->state;
-	if (ta != tb)
-		return ta < tb;
-	return a->pct > b->pct;
-}
-
-static void render(const struct disk_opts *o, const struct disk_result *r, size_t n)
-{
-	static struct output out;
-	size_t worst = 0;
-	char text[OUTPUT_TEXT_MAX];
-
-	out.service = o->c.service;
-	for (size_t i = 1; i < n; i++)
-		if (worse(&r[i], &r[worst]))
-			worst = i;
-	out.state = r[worst].state;
-	describe(o, &r[worst], text, sizeof(text));
-	output_summary(&out, "%s", text);
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].notice[0] != '\0')
-			output_line(&out, "%s", r[i].notice);
-		if (i != worst || o->c.verbose > 0) {
-			if (o->c.verbose > 0)
-				detail(&r[i], text, sizeof(text));
-			else
-				describe(o, &r[i], text, sizeof(text));
-			output_line(&out, "%s", text);
-		}
-		add_perf(&out, o, &r[i]);
-	}
-	output_render(&out, stdout);
-	exit(out.state);
+	plugin_perf_time_left(out, &o->c, label, &r->tr);
 }
 
 static void run_live(const struct disk_opts *o)
 {
-	static struct disk_result results[2 * MAX_TARGETS];
+	static struct plugin_item results[2 * MAX_TARGETS];
+	static struct output out;
+	const struct plugin_view view = {o, 1, describe, detail, add_perf};
 	struct target targets[MAX_TARGETS];
 	struct fs_table mt;
 	char dir[4096], err[512];
@@ -528,7 +435,7 @@ static void run_live(const struct disk_opts *o)
 		plugin_die(&o->c, "no filesystem to check (--all found none that is not excluded)");
 	for (size_t i = 0; i < nt; i++)
 		nr += check_target(o, dir, targets[i].m, now, &results[nr]);
-	render(o, results, nr);
+	plugin_render(&o->c, &out, results, nr, &view);
 }
 
 int main(int argc, char **argv)

@@ -352,3 +352,152 @@ void plugin_history(const struct plugin_common *c, const char *dir, const char *
 	insert_sorted(grown, n, current);
 	*hist = grown;
 }
+
+static void bad_option(const struct plugin_common *c, int opt, char **argv)
+{
+	const char *what = argv[optind - 1];
+
+	if (opt == ':')
+		plugin_die(c, "option %s needs a value; see %s --help", what,
+			   program_invocation_short_name);
+	plugin_die(c, "unknown option %s; see %s --help", what, program_invocation_short_name);
+}
+
+void plugin_parse(struct plugin_common *c, int argc, char **argv, const struct option *own,
+		  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help)
+{
+	struct option *longopts = plugin_options(own);
+	char shortopts[128];
+	int opt;
+
+	snprintf(shortopts, sizeof(shortopts), ":%s%s", PLUGIN_COMMON_SHORTOPTS, own_short);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			bad_option(c, opt, argv);
+		if (fn(ctx, opt, optarg) == 0)
+			plugin_common_opt(c, opt, optarg, help);
+	}
+	free(longopts);
+	if (optind < argc)
+		plugin_die(c, "unexpected argument '%s'; see %s --help", argv[optind],
+			   program_invocation_short_name);
+}
+
+void plugin_evaluate(const struct plugin_common *c, const struct sample *hist, size_t n,
+		     const struct sample *cur, int64_t now, int direction, double limit,
+		     struct plugin_item *it)
+{
+	struct trend_params p = c->trend;
+	char err[256];
+
+	it->cur = *cur;
+	it->pct = cur->capacity > 0 ? 100.0 * cur->value / cur->capacity : 0;
+	p.direction = direction;
+	p.limit = limit;
+	if (trend_evaluate(hist, n, now, &p, &it->tr, err, sizeof(err)) != 0)
+		plugin_die(c, "trend: %s", err);
+}
+
+void plugin_judge(const struct plugin_common *c, enum state level, struct plugin_item *it)
+{
+	it->state = state_worst(level, judge_trend(&c->time_left, &it->tr));
+	if (it->tr.status == TREND_COLLECTING && c->insufficient_unknown)
+		it->state = state_worst(it->state, STATE_UNKNOWN);
+}
+
+void plugin_replay_row(const struct plugin_item *it, struct replay_row *row)
+{
+	row->state = it->state;
+	row->value = it->cur.value;
+	row->slope = it->tr.status == TREND_ESTIMATED ? it->tr.slope : NAN;
+	row->time_left = it->tr.time_left;
+}
+
+void plugin_collecting(const struct trend_result *t, char *buf, size_t len)
+{
+	char span[64], need[64];
+
+	if (t->samples < t->samples_needed) {
+		snprintf(buf, len, "collecting history (%zu of %zu samples)", t->samples,
+			 t->samples_needed);
+		return;
+	}
+	units_format_duration(t->span, span, sizeof(span));
+	units_format_duration(t->span_needed, need, sizeof(need));
+	snprintf(buf, len, "collecting history (%zu samples over %s, need %s)", t->samples, span,
+		 need);
+}
+
+const char *plugin_segment_name(enum trend_segment s, int direction)
+{
+	switch (s) {
+	case TREND_SEG_WINDOW:
+		return "whole window";
+	case TREND_SEG_RESIZE:
+		return "since a resize";
+	case TREND_SEG_STEP:
+		return "since a level shift";
+	case TREND_SEG_SAWTOOTH:
+		return direction > 0 ? "periodic resets, judged on their peaks"
+				     : "periodic resets, judged on their troughs";
+	case TREND_SEG_OVERDUE:
+		return "since the last reset (resets stopped)";
+	}
+	return "?";
+}
+
+void plugin_perf_time_left(struct output *out, const struct plugin_common *c, const char *label,
+			   const struct trend_result *t)
+{
+	struct perf *p = output_perf(out, label, t->time_left, "s");
+
+	if (p == NULL)
+		return;
+	judge_time_left_range(c->time_left.warn, p->warn, sizeof(p->warn));
+	judge_time_left_range(c->time_left.crit, p->crit, sizeof(p->crit));
+}
+
+/* True when A is a worse item than B: state, then less time left, then percent. */
+static bool item_worse(const struct plugin_item *a, const struct plugin_item *b, int worse_pct)
+{
+	double ta = isnan(a->tr.time_left) ? INFINITY : a->tr.time_left;
+	double tb = isnan(b->tr.time_left) ? INFINITY : b->tr.time_left;
+
+	if (a->skip || b->skip)
+		return b->skip && !a->skip;
+	if (a->state != b->state)
+		return state_worst(a->state, b->state) == a->state;
+	if (ta != tb)
+		return ta < tb;
+	return worse_pct * (a->pct - b->pct) > 0;
+}
+
+void plugin_render(const struct plugin_common *c, struct output *out,
+		   const struct plugin_item *items, size_t n, const struct plugin_view *v)
+{
+	size_t worst = 0;
+	char text[OUTPUT_TEXT_MAX];
+
+	out->service = c->service;
+	for (size_t i = 1; i < n; i++)
+		if (item_worse(&items[i], &items[worst], v->worse_pct))
+			worst = i;
+	out->state = items[worst].state;
+	v->describe(v->ctx, &items[worst], text, sizeof(text));
+	output_summary(out, "%s", text);
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].notice[0] != '\0')
+			output_line(out, "%s", items[i].notice);
+		if (c->verbose > 0)
+			v->detail(v->ctx, &items[i], text, sizeof(text));
+		else if (i != worst)
+			v->describe(v->ctx, &items[i], text, sizeof(text));
+		if (c->verbose > 0 || i != worst)
+			output_line(out, "%s", text);
+		if (items[i].error[0] == '\0' && !items[i].skip)
+			v->perf(v->ctx, &items[i], out);
+	}
+	output_render(out, stdout);
+	exit(out->state);
+}

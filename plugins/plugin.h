@@ -87,6 +87,74 @@ void plugin_timeout_arm(const struct plugin_common *c);
  * text is copied. */
 void plugin_doing(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Parse argv with getopt_long: the plugin's OWN long options (zero-terminated)
+ * merged with the common ones, the plugin's short options OWN_SHORT added to the
+ * common ones. Each option goes to FN(CTX, opt, arg) first; when FN returns 0
+ * it is handled as a common option (HELP printed for -h). Unknown options,
+ * missing values and stray arguments die UNKNOWN naming them. */
+typedef int (*plugin_opt_fn)(void *ctx, int opt, const char *arg);
+void plugin_parse(struct plugin_common *c, int argc, char **argv, const struct option *own,
+		  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help);
+
+/* One judged series of a run: a filesystem's space or inodes, memory, swap. */
+struct plugin_item {
+	char label[200];        /* "/", "/ inodes", "available", "swap" */
+	int kind;               /* the plugin's own tag (inodes, swap) */
+	bool skip;              /* nothing to judge (a host without swap): OK, and
+				   never the worst */
+	enum state state;
+	double pct;             /* the value in percent of its capacity */
+	struct sample cur;      /* the measurement now */
+	struct trend_result tr;
+	char error[300];        /* non-empty: the measurement failed (UNKNOWN) */
+	char notice[600];       /* non-empty: a history file was set aside */
+};
+
+/* Evaluate the trend of HIST[0..N) (which includes CUR) at NOW for IT, toward
+ * LIMIT in DIRECTION (+1 rising, -1 falling); sets cur, pct and tr. Dies
+ * UNKNOWN on invalid trend options. */
+void plugin_evaluate(const struct plugin_common *c, const struct sample *hist, size_t n,
+		     const struct sample *cur, int64_t now, int direction, double limit,
+		     struct plugin_item *it);
+
+/* Set IT's state: the worse of LEVEL (the plugin's level thresholds) and the
+ * time-left thresholds, and UNKNOWN while collecting with --insufficient=unknown. */
+void plugin_judge(const struct plugin_common *c, enum state level, struct plugin_item *it);
+
+/* The replay row of an evaluated item. */
+struct replay_row;
+void plugin_replay_row(const struct plugin_item *it, struct replay_row *row);
+
+/* "collecting history (3 of 6 samples)", or "collecting history (40 samples
+ * over 3h 20m, need 2d)" once the samples are there but not the span. */
+void plugin_collecting(const struct trend_result *t, char *buf, size_t len);
+
+/* Which part of the history a trend was estimated on, for -v. DIRECTION says
+ * whether a sawtooth is judged on its peaks (+1) or troughs (-1). */
+const char *plugin_segment_name(enum trend_segment s, int direction);
+
+/* Add the time-left perfdata item LABEL of T, with the time-left thresholds. */
+void plugin_perf_time_left(struct output *out, const struct plugin_common *c, const char *label,
+			   const struct trend_result *t);
+
+/* How a plugin shows its items. */
+struct plugin_view {
+	const void *ctx; /* passed to the callbacks: the plugin's options */
+	int worse_pct;   /* +1: a higher percent is worse (disk used); -1: lower
+			    (memory available) */
+	void (*describe)(const void *ctx, const struct plugin_item *it, char *buf, size_t len);
+	void (*detail)(const void *ctx, const struct plugin_item *it, char *buf, size_t len);
+	void (*perf)(const void *ctx, const struct plugin_item *it, struct output *out);
+};
+
+/* Render the run and exit with its state: the worst item (state, then less
+ * time left, then percent) in the status line, the others in the long output
+ * (all of them, in detail, with -v), notices, and every item's perfdata. OUT
+ * may already hold long-output lines of the plugin's own. */
+void plugin_render(const struct plugin_common *c, struct output *out,
+		   const struct plugin_item *items, size_t n, const struct plugin_view *v)
+	__attribute__((noreturn));
+
 /* One replay evaluation: the history HIST[0..N) up to and including the row
  * at NOW. Fill the CSV row's fields. */
 struct replay_row {
