@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "fsusage.h"
 #include "plugin.h"
+#include "remote.h"
+#include "remote_opts.h"
 #include "units.h"
 
 #define MAX_TARGETS 256
@@ -34,6 +36,7 @@ struct disk_opts {
 	struct judge_levels levels;      /* -w/-c on used percent */
 	double full_at;                  /* --full-at: percent, or bytes when !full_at_pct */
 	bool full_at_pct;
+	struct remote_opts remote;       /* -H and the SNMP options: the agent's disks */
 };
 
 /* plugin_item.kind: which series of a filesystem an item is. */
@@ -43,7 +46,8 @@ static const char help_text[] =
 	"check_disk_trend - alert on the trend of disk usage: growth per day and the\n"
 	"projected time until a filesystem is full, as well as its level.\n"
 	"\n"
-	"Usage: check_disk_trend [-p PATH]... [--all] [-X TYPE]... [-w RANGE] [-c RANGE]\n"
+	"Usage: check_disk_trend [-H HOST[:PORT] [SNMP options]] [-p PATH]... [--all]\n"
+	"         [-X TYPE]... [-w RANGE] [-c RANGE]\n"
 	"         [--warn-time-left DURATION] [--crit-time-left DURATION] [--full-at SIZE|PCT]\n"
 	"         [--inodes] [--window DURATION] [--replay FILE] [options]\n"
 	"\n"
@@ -73,6 +77,10 @@ static const char help_text[] =
 	"      --horizon N          alert on a projection only up to N times the span of\n"
 	"                           history it comes from (default 4; 0 = always)\n"
 	"\n"
+	REMOTE_HELP_HEAD REMOTE_HELP_PRIV_LONG REMOTE_HELP_TAIL
+	"  With -H, -p names the agent's filesystems (\"/\", \"/var\", or \"C:\" on Windows)\n"
+	"  and --all (the default) takes every disk it lists.\n"
+	"\n"
 	"History:\n"
 	"      --state-dir DIR      where histories are kept (default /var/lib/trendtrap when\n"
 	"                           writable, else ~/.local/state/trendtrap; or $TRENDTRAP_STATE_DIR)\n"
@@ -95,7 +103,8 @@ static const char help_text[] =
 	"  check_disk_trend -p /                          # trend of /, default thresholds\n"
 	"  check_disk_trend -p / -p /var -w 80 -c 90 --warn-time-left 14d --crit-time-left 3d\n"
 	"  check_disk_trend --all -X nfs4 --full-at 95%\n"
-	"  check_disk_trend --replay history.csv -c 95 --crit-time-left 2d\n";
+	"  check_disk_trend --replay history.csv -c 95 --crit-time-left 2d\n"
+	"  TRENDTRAP_SNMP_COMMUNITY=public check_disk_trend -H web01 -p / -p /var\n";
 
 static const struct option disk_options[] = {
 	{"path", required_argument, NULL, 'p'},
@@ -163,15 +172,35 @@ static int disk_opt(void *ctx, int opt, const char *arg)
 		parse_full_at(o, arg);
 		return 1;
 	}
-	return 0;
+	return remote_opt(&o->remote, &o->c, opt, arg);
+}
+
+/* -H reads what the agent lists: no mount options, types or inodes. */
+static void check_remote_args(const struct disk_opts *o)
+{
+	if (!remote_opts_active(&o->remote))
+		return;
+	if (o->nexclude > 0)
+		plugin_die(&o->c, "-X/--exclude-type: filesystem types are not known over SNMP; "
+				  "name the filesystems with -p");
+	if (o->inodes)
+		plugin_die(&o->c, "--inodes: inode counts are not available over SNMP");
 }
 
 static void parse_args(struct disk_opts *o, int argc, char **argv)
 {
+	/* -X is --exclude-type here, as in check_disk: the privacy passphrase
+	 * is --privpasswd, its file or the environment. */
+	struct option *own = remote_options_merge(disk_options);
+
 	plugin_common_init(&o->c, "DISK_TREND");
 	o->full_at = 100;
 	o->full_at_pct = true;
-	plugin_parse(&o->c, argc, argv, disk_options, "p:X:", disk_opt, o, help_text);
+	remote_opts_init(&o->remote);
+	plugin_parse(&o->c, argc, argv, own, "p:X:H:P:C:U:L:a:A:x:", disk_opt, o, help_text);
+	free(own);
+	remote_opts_finish(&o->remote, &o->c);
+	check_remote_args(o);
 	if (o->c.warning != NULL) {
 		parse_level(o, "-w/--warning", o->c.warning, &o->levels.warn);
 		o->levels.has_warn = true;
@@ -252,30 +281,34 @@ static size_t pick_targets(const struct disk_opts *o, const struct fs_table *mt,
 	return n;
 }
 
-static void series_key(const struct disk_opts *o, const struct fs_mount *m, bool inodes,
-		       char *key, size_t len)
+/* The series key: what is measured and where ("disk/localhost/var",
+ * "disk/web01/C:\\ Label:OS"), so local and remote histories never mix. */
+static void series_key(const struct disk_opts *o, const char *host, const char *mount,
+		       bool inodes, char *key, size_t len)
 {
 	if (o->c.state_key != NULL)
 		snprintf(key, len, "%s%s", o->c.state_key, inodes ? "/inodes" : "");
 	else
-		snprintf(key, len, "%s/%s%s", inodes ? "inodes" : "disk", HOST_LOCAL, m->dir);
+		snprintf(key, len, "%s/%s%s%s", inodes ? "inodes" : "disk", host,
+			 mount[0] == '/' ? "" : "/", mount);
 }
 
-/* Gather one series of one filesystem, with its history, and evaluate it. */
-static void check_series(const struct disk_opts *o, const char *dir, const struct fs_mount *m,
-			 const struct fs_usage *u, int64_t now, bool inodes, struct plugin_item *r)
+/* Add the measurement CUR of one series of MOUNT on HOST to its history and
+ * evaluate it. */
+static void check_series(const struct disk_opts *o, const char *dir, const char *host,
+			 const char *mount, const struct sample *cur, bool inodes,
+			 struct plugin_item *r)
 {
-	struct sample cur = {now, inodes ? u->inodes_used : u->used,
-			     inodes ? u->inodes_total : u->capacity};
 	struct sample *hist;
 	size_t n;
 	char key[600];
 
-	snprintf(r->label, sizeof(r->label), "%s%s", m->dir, inodes ? " inodes" : "");
+	snprintf(r->label, sizeof(r->label), "%s%s", mount, inodes ? " inodes" : "");
 	r->kind = inodes ? KIND_INODES : KIND_SPACE;
-	series_key(o, m, inodes, key, sizeof(key));
-	plugin_history(&o->c, dir, key, &cur, now, &hist, &n, r->notice, sizeof(r->notice));
-	disk_evaluate(o, hist, n, &cur, now, r);
+	series_key(o, host, mount, inodes, key, sizeof(key));
+	plugin_history(&o->c, dir, key, cur, cur->t, &hist, &n, r->notice,
+		       sizeof(r->notice));
+	disk_evaluate(o, hist, n, cur, cur->t, r);
 	free(hist);
 }
 
@@ -291,10 +324,13 @@ static size_t check_target(const struct disk_opts *o, const char *dir, const str
 		r->state = STATE_UNKNOWN;
 		return 1;
 	}
-	check_series(o, dir, m, &u, now, false, &r[0]);
+	struct sample space = {now, u.used, u.capacity}, inodes = {now, u.inodes_used,
+								      u.inodes_total};
+
+	check_series(o, dir, HOST_LOCAL, m->dir, &space, false, &r[0]);
 	if (!o->inodes || u.inodes_total <= 0)
 		return 1;
-	check_series(o, dir, m, &u, now, true, &r[1]);
+	check_series(o, dir, HOST_LOCAL, m->dir, &inodes, true, &r[1]);
 	return 2;
 }
 
@@ -410,23 +446,15 @@ static void add_perf(const void *ctx, const struct plugin_item *r, struct output
 	plugin_perf_time_left(out, &o->c, label, &r->tr);
 }
 
-static void run_live(const struct disk_opts *o)
+/* Gather and evaluate this machine's filesystems into R; returns how many items. */
+static size_t run_local(const struct disk_opts *o, const char *dir, int64_t now,
+			struct plugin_item *r)
 {
-	static struct plugin_item results[2 * MAX_TARGETS];
-	static struct output out;
-	const struct plugin_view view = {o, 1, describe, detail, add_perf};
 	struct target targets[MAX_TARGETS];
 	struct fs_table mt;
-	char dir[4096], err[512];
-	int64_t now;
+	char err[512];
 	size_t nt, nr = 0;
 
-	plugin_timeout_arm(&o->c);
-	if (clock_now(&now, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s", err);
-	plugin_doing("preparing the state directory");
-	if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
-		plugin_die(&o->c, "state directory: %s", err);
 	plugin_doing("reading the mount table");
 	if (fsusage_read_mounts(MOUNTINFO, &mt, err, sizeof(err)) != 0)
 		plugin_die(&o->c, "%s", err);
@@ -434,7 +462,69 @@ static void run_live(const struct disk_opts *o)
 	if (nt == 0)
 		plugin_die(&o->c, "no filesystem to check (--all found none that is not excluded)");
 	for (size_t i = 0; i < nt; i++)
-		nr += check_target(o, dir, targets[i].m, now, &results[nr]);
+		nr += check_target(o, dir, targets[i].m, now, &r[nr]);
+	fsusage_free_mounts(&mt);
+	return nr;
+}
+
+static const char *const cache_names[] = {"no index cache", "index cache hit",
+					  "index cache miss: walked", "index cache stale: walked"};
+
+/* Gather and evaluate the filesystems of the agent -H names into R (and
+ * notes into OUT); returns how many items. Exits on an agent failure. */
+static size_t run_remote(const struct disk_opts *o, const char *dir, int64_t now,
+			 struct plugin_item *r, struct output *out)
+{
+	struct agent *a = remote_connect(&o->remote, &o->c);
+	struct remote_disks_info info;
+	struct remote_disk *d;
+	size_t n;
+	char err[512];
+
+	plugin_doing("reading filesystems from %s", o->remote.host);
+	if (remote_disks(a, o->remote.mib, dir, o->paths, o->npaths, &d, &n, &info, err,
+			 sizeof(err)) != 0)
+		remote_fail(&o->c, agent_last_error(a), err);
+	if (n > MAX_TARGETS)
+		n = MAX_TARGETS;
+	for (size_t i = 0; i < n; i++) {
+		struct sample cur = {now, d[i].used, d[i].capacity};
+
+		check_series(o, dir, o->remote.host, d[i].descr, &cur, false, &r[i]);
+	}
+	if (info.note[0] != '\0')
+		output_line(out, "%s", info.note);
+	if (o->c.verbose > 0)
+		output_line(out, "source: SNMP %s, %s, %s", agent_peer(a),
+			    info.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB dskTable"
+							    : "HOST-RESOURCES-MIB hrStorageTable",
+			    cache_names[info.cache]);
+	free(d);
+	agent_close(a);
+	if (n == 0)
+		plugin_die(&o->c, "the agent at %s lists no filesystem", o->remote.host);
+	return n;
+}
+
+static void run_live(const struct disk_opts *o)
+{
+	static struct plugin_item results[2 * MAX_TARGETS];
+	static struct output out;
+	const struct plugin_view view = {o, 1, describe, detail, add_perf};
+	char dir[4096], err[512];
+	int64_t now;
+	size_t nr;
+
+	plugin_timeout_arm(&o->c);
+	if (clock_now(&now, err, sizeof(err)) != 0)
+		plugin_die(&o->c, "%s", err);
+	plugin_doing("preparing the state directory");
+	if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
+		plugin_die(&o->c, "state directory: %s", err);
+	if (remote_opts_active(&o->remote))
+		nr = run_remote(o, dir, now, results, &out);
+	else
+		nr = run_local(o, dir, now, results);
 	plugin_render(&o->c, &out, results, nr, &view);
 }
 

@@ -21,6 +21,8 @@
 #include "clock.h"
 #include "meminfo.h"
 #include "plugin.h"
+#include "remote.h"
+#include "remote_opts.h"
 #include "units.h"
 
 #define HOST_LOCAL     "localhost"
@@ -44,11 +46,15 @@ struct mem_reading {
 	double swap_total; /* 0: the host has no swap */
 	double swap_free;
 	bool estimated; /* available is an estimate (the kernel has no MemAvailable) */
+	char source[320]; /* where it was read, for -v: "/proc/meminfo", "SNMP ..." */
+	char note[200];   /* how, when not the plain way ("memSysAvail absent: ..."); "" */
 };
 
 struct mem_opts {
 	struct plugin_common c;
 	const char *procfs;         /* --procfs DIR: local readings come from DIR/meminfo */
+	bool procfs_given;
+	struct remote_opts remote;  /* -H and the SNMP options: a remote reading */
 	bool swap;                  /* --swap: judge free swap as a second series */
 	struct judge_levels levels; /* -w/-c; each range is in bytes or in percent of the
 	                               total, as its .unit says */
@@ -63,7 +69,8 @@ static const char help_text[] =
         "check_mem_trend - alert on the trend of available memory: how fast it falls\n"
         "(MiB per hour) and the projected time until it runs out, as well as its level.\n"
         "\n"
-        "Usage: check_mem_trend [-w RANGE] [-c RANGE] [--warn-time-left DURATION]\n"
+        "Usage: check_mem_trend [-H HOST[:PORT] [SNMP options]] [-w RANGE] [-c RANGE]\n"
+        "         [--warn-time-left DURATION]\n"
         "         [--crit-time-left DURATION] [--exhaust-at SIZE|PCT] [--swap]\n"
         "         [--procfs DIR] [--window DURATION] [--replay FILE] [options]\n"
         "\n"
@@ -97,6 +104,8 @@ static const char help_text[] =
         "      --horizon N          alert on a projection only up to N times the span of\n"
         "                           history it comes from (default 4; 0 = always)\n"
         "\n"
+        REMOTE_HELP_HEAD REMOTE_HELP_PRIV_X REMOTE_HELP_TAIL
+        "\n"
         "History:\n"
         "      --state-dir DIR      where histories are kept (default /var/lib/trendtrap when\n"
         "                           writable, else ~/.local/state/trendtrap; or "
@@ -123,7 +132,8 @@ static const char help_text[] =
         "  check_mem_trend -w 500MiB: -c 100MiB:          # and alert below 500 / 100 MiB\n"
         "  check_mem_trend -w 10%: -c 5%: --swap          # percentages, swap judged too\n"
         "  check_mem_trend --exhaust-at 100MiB --warn-time-left 2d --crit-time-left 12h\n"
-        "  check_mem_trend --replay history.csv --exhaust-at 1GiB\n";
+        "  check_mem_trend --replay history.csv --exhaust-at 1GiB\n"
+        "  TRENDTRAP_SNMP_COMMUNITY=public check_mem_trend -H web01 -w 10%: -c 5%:\n";
 
 static const struct option mem_options[] = {
         {"swap", no_argument, NULL, OPT_SWAP},
@@ -180,6 +190,7 @@ static int local_opt(struct mem_opts *o, int opt, const char *arg)
 	if (opt != OPT_PROCFS)
 		return 0;
 	o->procfs = arg;
+	o->procfs_given = true;
 	return 1;
 }
 
@@ -196,6 +207,8 @@ static int mem_opt(void *ctx, int opt, const char *arg)
 		parse_exhaust_at(o, arg);
 		return 1;
 	}
+	if (remote_opt(&o->remote, &o->c, opt, arg))
+		return 1;
 	return local_opt(o, opt, arg);
 }
 
@@ -207,14 +220,21 @@ static void mem_defaults(struct mem_opts *o)
 	o->c.time_left.warn = MEM_WARN_TIME_LEFT;
 	o->c.time_left.crit = MEM_CRIT_TIME_LEFT;
 	o->procfs = PROCFS_DEFAULT;
+	remote_opts_init(&o->remote);
 	o->exhaust_at = 0;
 	o->exhaust_at_pct = false;
 }
 
 static void parse_args(struct mem_opts *o, int argc, char **argv)
 {
+	struct option *own = remote_options_merge(mem_options);
+
 	mem_defaults(o);
-	plugin_parse(&o->c, argc, argv, mem_options, "", mem_opt, o, help_text);
+	plugin_parse(&o->c, argc, argv, own, REMOTE_SHORTOPTS, mem_opt, o, help_text);
+	free(own);
+	remote_opts_finish(&o->remote, &o->c);
+	if (remote_opts_active(&o->remote) && o->procfs_given)
+		plugin_die(&o->c, "--procfs reads a local meminfo; it cannot be combined with -H");
 	if (o->c.warning != NULL) {
 		parse_level(o, "-w/--warning", o->c.warning, &o->levels.warn);
 		o->levels.has_warn = true;
@@ -277,6 +297,10 @@ static int gather_local(const struct mem_opts *o, struct mem_reading *r, char *e
 	snprintf(path, sizeof(path), "%s/meminfo", o->procfs);
 	if (meminfo_read(path, &m, err, errlen) != 0)
 		return -1;
+	snprintf(r->source, sizeof(r->source), "%s", path);
+	if (m.estimated)
+		snprintf(r->note, sizeof(r->note),
+		         "MemAvailable absent: estimated as MemFree + Buffers + Cached + SReclaimable");
 	r->total = m.total;
 	r->available = m.available;
 	r->swap_total = m.swap_total;
@@ -285,12 +309,37 @@ static int gather_local(const struct mem_opts *o, struct mem_reading *r, char *e
 	return 0;
 }
 
+/* Read memory from the agent -H names into R; exits on an agent failure. */
+static void gather_remote(const struct mem_opts *o, struct mem_reading *r)
+{
+	struct agent *a = remote_connect(&o->remote, &o->c);
+	struct remote_mem rm;
+	char err[512];
+
+	plugin_doing("reading memory from %s", o->remote.host);
+	if (remote_memory(a, o->remote.mib, &rm, err, sizeof(err)) != 0)
+		remote_fail(&o->c, agent_last_error(a), err);
+	snprintf(r->source, sizeof(r->source), "SNMP %s, %s", agent_peer(a),
+	         rm.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB" : "HOST-RESOURCES-MIB");
+	agent_close(a);
+	r->total = rm.total;
+	r->available = rm.available;
+	r->swap_total = rm.have_swap ? rm.swap_total : 0;
+	r->swap_free = rm.have_swap ? rm.swap_free : 0;
+	r->estimated = rm.note[0] != '\0';
+	snprintf(r->note, sizeof(r->note), "%s", rm.note);
+}
+
+/* The series key: what is measured and where, so local and remote histories
+ * never mix. */
 static void series_key(const struct mem_opts *o, bool swap, char *key, size_t len)
 {
+	const char *host = remote_opts_active(&o->remote) ? o->remote.host : HOST_LOCAL;
+
 	if (o->c.state_key != NULL)
 		snprintf(key, len, "%s%s", o->c.state_key, swap ? "/swap" : "");
 	else
-		snprintf(key, len, "%s/%s", swap ? "swap" : "mem", HOST_LOCAL);
+		snprintf(key, len, "%s/%s", swap ? "swap" : "mem", host);
 }
 
 /* Add the reading of one series to its history and evaluate it. */
@@ -469,10 +518,9 @@ static void render_verbose(struct output *out, const struct mem_opts *o,
 {
 	if (o->c.verbose == 0)
 		return;
-	output_line(out, "source: %s/meminfo", o->procfs);
-	if (m->estimated)
-		output_line(out, "MemAvailable absent: estimated as MemFree + Buffers + Cached + "
-		                 "SReclaimable");
+	output_line(out, "source: %s", m->source);
+	if (m->note[0] != '\0')
+		output_line(out, "%s", m->note);
 }
 
 static void run_live(const struct mem_opts *o)
@@ -488,9 +536,14 @@ static void run_live(const struct mem_opts *o)
 	plugin_timeout_arm(&o->c);
 	if (clock_now(&now, err, sizeof(err)) != 0)
 		plugin_die(&o->c, "%s", err);
-	plugin_doing("reading %s/meminfo", o->procfs);
-	if (gather_local(o, &m, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s", err);
+	memset(&m, 0, sizeof(m));
+	if (remote_opts_active(&o->remote)) {
+		gather_remote(o, &m);
+	} else {
+		plugin_doing("reading %s/meminfo", o->procfs);
+		if (gather_local(o, &m, err, sizeof(err)) != 0)
+			plugin_die(&o->c, "%s", err);
+	}
 	plugin_doing("preparing the state directory");
 	if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
 		plugin_die(&o->c, "state directory: %s", err);

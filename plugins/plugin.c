@@ -85,17 +85,33 @@ struct option *plugin_options(const struct option *own)
 	return all;
 }
 
+static void plugin_vexit(const struct plugin_common *c, enum state state, const char *fmt,
+			 va_list ap) __attribute__((noreturn));
+
+static void plugin_vexit(const struct plugin_common *c, enum state state, const char *fmt,
+			 va_list ap)
+{
+	printf("%s %s - ", c->service, state_name(state));
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+	exit(state);
+}
+
+void plugin_exit(const struct plugin_common *c, enum state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	plugin_vexit(c, state, fmt, ap);
+}
+
 void plugin_die(const struct plugin_common *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s UNKNOWN - ", c->service);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	exit(STATE_UNKNOWN);
+	plugin_vexit(c, STATE_UNKNOWN, fmt, ap);
 }
 
 double plugin_duration(const struct plugin_common *c, const char *option, const char *arg)

@@ -73,6 +73,10 @@ struct option *plugin_options(const struct option *own);
  * on a bad value, and 0 after -V/-h (HELP is printed for -h). */
 int plugin_common_opt(struct plugin_common *c, int opt, const char *arg, const char *help);
 
+/* Print "SERVICE STATE - message" and exit with STATE (a timeout's state, say). */
+void plugin_exit(const struct plugin_common *c, enum state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
 /* Print "SERVICE UNKNOWN - message" and exit 3. */
 void plugin_die(const struct plugin_common *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

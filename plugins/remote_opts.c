@@ -33,7 +33,7 @@ const struct option remote_long_options[] = {
         {"authpasswd", required_argument, NULL, 'A'},
         {"authpasswd-file", required_argument, NULL, OPT_REMOTE_AUTHPASS_FILE},
         {"privproto", required_argument, NULL, 'x'},
-        {"privpasswd", required_argument, NULL, 'X'},
+        {"privpasswd", required_argument, NULL, OPT_REMOTE_PRIVPASS},
         {"privpasswd-file", required_argument, NULL, OPT_REMOTE_PRIVPASS_FILE},
         {"retries", required_argument, NULL, OPT_REMOTE_RETRIES},
         {"mib", required_argument, NULL, OPT_REMOTE_MIB},
@@ -208,6 +208,8 @@ static int security_opt(struct remote_opts *r, const struct plugin_common *c, in
 
 int remote_opt(struct remote_opts *r, const struct plugin_common *c, int opt, const char *arg)
 {
+	if (opt == OPT_REMOTE_PRIVPASS)
+		opt = 'X';
 	switch (opt) {
 	case 'H':
 		parse_host(r, c, arg);
@@ -417,4 +419,21 @@ void remote_opts_finish(struct remote_opts *r, const struct plugin_common *c)
 		finish_v3(r, c);
 	else
 		finish_community(r, c);
+}
+
+void remote_fail(const struct plugin_common *c, enum agent_error kind, const char *err)
+{
+	plugin_exit(c, kind == AGENT_TIMEOUT ? c->timeout_state : STATE_UNKNOWN, "%s", err);
+}
+
+struct agent *remote_connect(const struct remote_opts *r, const struct plugin_common *c)
+{
+	struct agent *a;
+	enum agent_error kind;
+	char err[512];
+
+	plugin_doing("opening an SNMP session with %s", r->host);
+	if (agent_open(&r->target, &a, &kind, err, sizeof(err)) != 0)
+		remote_fail(c, kind, err);
+	return a;
 }
