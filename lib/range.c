@@ -23,6 +23,8 @@
 #include <strings.h>
 
 #include "range.h"
+
+#include "errbuf.h"
 #include "units.h"
 
 /* One written end of a range while parsing. */
@@ -33,29 +35,14 @@ struct end {
 	int textlen;          /* its length, sign and unit included */
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int not_a_number(const char *s, char *err, size_t errlen)
 {
 	const char *word = (*s == '-' || *s == '+') ? s + 1 : s;
 
 	if (strncasecmp(word, "inf", 3) == 0)
-		return fail(err, errlen,
+		return errbuf_fail(err, errlen,
 		            "'%s' is not a number; write '~:N' or 'N:' for an open end", s);
-	return fail(err, errlen, "expected a number at '%s'", s);
+	return errbuf_fail(err, errlen, "expected a number at '%s'", s);
 }
 
 /* Read the unit after a number at *SP, if any, checking it is allowed. */
@@ -66,7 +53,7 @@ static int parse_unit(const char **sp, unsigned units, struct end *e, char *err,
 
 	if (**sp == '%') {
 		if (!(units & RANGE_UNITS_PERCENT))
-			return fail(err, errlen, "percentages are not accepted here");
+			return errbuf_fail(err, errlen, "percentages are not accepted here");
 		e->unit = RANGE_UNIT_PERCENT;
 		*sp += 1;
 		return 0;
@@ -75,7 +62,7 @@ static int parse_unit(const char **sp, unsigned units, struct end *e, char *err,
 	if (factor == 0)
 		return 0;
 	if (!(units & RANGE_UNITS_SIZE))
-		return fail(err, errlen, "sizes are not accepted here");
+		return errbuf_fail(err, errlen, "sizes are not accepted here");
 	e->unit = RANGE_UNIT_BYTES;
 	e->value *= factor;
 	*sp += ulen;
@@ -99,7 +86,7 @@ static int parse_value(const char **sp, unsigned units, struct end *e, char *err
 	if (parse_unit(&s, units, e, err, errlen) < 0)
 		return -1;
 	if (!isfinite(e->value))
-		return fail(err, errlen, "number too large: '%.*s'", (int)(s - *sp), *sp);
+		return errbuf_fail(err, errlen, "number too large: '%.*s'", (int)(s - *sp), *sp);
 	if (neg)
 		e->value = -e->value;
 	e->text = *sp;
@@ -113,7 +100,7 @@ static int expect_end(const char *s, const struct end *e, char *err, size_t errl
 {
 	if (*s == '\0')
 		return 0;
-	return fail(err, errlen, "unexpected '%s' after '%.*s'", s, e->textlen, e->text);
+	return errbuf_fail(err, errlen, "unexpected '%s' after '%.*s'", s, e->textlen, e->text);
 }
 
 /* Read "start:" at *SP: "~:", ":" (start 0) or "value:". Sets *HAVE_COLON to
@@ -124,12 +111,12 @@ static int parse_start(const char **sp, unsigned units, struct range *r, struct 
 	*have_colon = true;
 	if (**sp == '~') {
 		if ((*sp)[1] != ':')
-			return fail(err, errlen, "'~' must be followed by ':'");
+			return errbuf_fail(err, errlen, "'~' must be followed by ':'");
 		r->start_inf = true;
 		*sp += 1;
 	} else if (**sp == ':') {
 		if ((*sp)[1] == '\0')
-			return fail(err, errlen, "':' alone is not a range");
+			return errbuf_fail(err, errlen, "':' alone is not a range");
 	} else {
 		if (parse_value(sp, units, start, err, errlen) < 0)
 			return -1;
@@ -151,7 +138,7 @@ static int parse_end(const char *s, unsigned units, struct range *r, struct end 
 		return 0;
 	}
 	if (*s == '~')
-		return fail(err, errlen, "'~' is only allowed as the start, as in '~:10'");
+		return errbuf_fail(err, errlen, "'~' is only allowed as the start, as in '~:10'");
 	if (parse_value(&s, units, end, err, errlen) < 0)
 		return -1;
 	r->end = end->value;
@@ -163,12 +150,12 @@ static int check_ends(struct range *r, const struct end *start, const struct end
                       size_t errlen)
 {
 	if (r->start_inf && r->end_inf)
-		return fail(err, errlen, "both ends are infinite: nothing to judge");
+		return errbuf_fail(err, errlen, "both ends are infinite: nothing to judge");
 	if (start->text && end->text && start->unit != end->unit)
-		return fail(err, errlen, "'%.*s' and '%.*s' must carry the same unit",
+		return errbuf_fail(err, errlen, "'%.*s' and '%.*s' must carry the same unit",
 		            start->textlen, start->text, end->textlen, end->text);
 	if (!r->start_inf && !r->end_inf && r->start > r->end)
-		return fail(err, errlen, "start %.*s is greater than end %.*s",
+		return errbuf_fail(err, errlen, "start %.*s is greater than end %.*s",
 		            start->text ? start->textlen : 1, start->text ? start->text : "0",
 		            end->textlen, end->text);
 	r->unit = start->text ? start->unit : end->text ? end->unit : RANGE_UNIT_PLAIN;
@@ -190,11 +177,11 @@ int range_parse(const char *text, unsigned units, struct range *r, char *err, si
 	bool have_colon;
 
 	if (!text || blank(text))
-		return fail(err, errlen, "empty range");
+		return errbuf_fail(err, errlen, "empty range");
 	if (*s == '@') {
 		out.inside = true;
 		if (*++s == '\0')
-			return fail(err, errlen, "nothing after '@'");
+			return errbuf_fail(err, errlen, "nothing after '@'");
 	}
 	if (parse_start(&s, units, &out, &start, &have_colon, err, errlen) < 0)
 		return -1;

@@ -36,6 +36,8 @@
  */
 #include "series.h"
 
+#include "errbuf.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -86,20 +88,7 @@ struct series {
 	int64_t last_t;        /* t of the last record, when count > 0 */
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* Like fail(), for reasons a file is corrupt: writes WHY and returns 1. */
+/* Like errbuf_fail(), for reasons a file is corrupt: writes WHY and returns 1. */
 __attribute__((format(printf, 3, 4))) static int corrupt(char *why, size_t whylen, const char *fmt,
                                                          ...)
 {
@@ -221,15 +210,15 @@ int series_key_valid(const char *key, char *err, size_t errlen)
 	size_t len = key == NULL ? 0 : strlen(key), enc = 0;
 
 	if (len == 0)
-		return fail(err, errlen, "series key is empty");
+		return errbuf_fail(err, errlen, "series key is empty");
 	if (len > KEY_MAX)
-		return fail(err, errlen, "series key is too long (%zu bytes, at most %d)", len,
+		return errbuf_fail(err, errlen, "series key is too long (%zu bytes, at most %d)", len,
 		            KEY_MAX);
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_char((const unsigned char *)key + i, len - i);
 
 		if (n == 0)
-			return fail(
+			return errbuf_fail(
 			        err, errlen,
 			        "series key has a control character or invalid UTF-8 at byte %zu",
 			        i + 1);
@@ -238,7 +227,7 @@ int series_key_valid(const char *key, char *err, size_t errlen)
 	for (size_t i = 0; i < len; i++)
 		enc += plain_byte((unsigned char)key[i]) && !(i == 0 && key[0] == '.') ? 1 : 3;
 	if (enc > ENC_MAX)
-		return fail(
+		return errbuf_fail(
 		        err, errlen,
 		        "series key is too long for a file name (%zu bytes encoded, at most %d)",
 		        enc, ENC_MAX);
@@ -387,7 +376,7 @@ static int fsync_dir(const char *dir, char *err, size_t errlen)
 
 		if (fd >= 0)
 			close(fd);
-		return fail(err, errlen, "cannot sync directory %s: %s", dir, strerror(e));
+		return errbuf_fail(err, errlen, "cannot sync directory %s: %s", dir, strerror(e));
 	}
 	close(fd);
 	return 0;
@@ -397,14 +386,14 @@ static int read_records(const struct series *s, size_t from, size_t n, struct sa
                         char *err, size_t errlen)
 {
 	if (n > 0 && pread_all(s->fd, out, n * REC_SIZE, HDR_SIZE + (off_t)from * REC_SIZE) != 0)
-		return fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
+		return errbuf_fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
 	return 0;
 }
 
 static int read_time(const struct series *s, size_t idx, int64_t *t, char *err, size_t errlen)
 {
 	if (pread_all(s->fd, t, sizeof(*t), HDR_SIZE + (off_t)idx * REC_SIZE) != 0)
-		return fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
+		return errbuf_fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
 	return 0;
 }
 
@@ -444,13 +433,13 @@ static int open_locked(const char *path, enum series_mode mode, int create, int 
 		if (fd < 0 && errno == ENOENT && !create)
 			return SERIES_ENOENT;
 		if (fd < 0)
-			return fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			return errbuf_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		if (flock(fd, mode == SERIES_WRITE ? LOCK_EX : LOCK_SH) != 0 ||
 		    fstat(fd, &fst) != 0) {
 			int e = errno;
 
 			close(fd);
-			return fail(err, errlen, "cannot lock %s: %s", path, strerror(e));
+			return errbuf_fail(err, errlen, "cannot lock %s: %s", path, strerror(e));
 		}
 		if (stat(path, &pst) == 0 && pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino &&
 		    fst.st_nlink > 0) {
@@ -459,7 +448,7 @@ static int open_locked(const char *path, enum series_mode mode, int create, int 
 		}
 		close(fd); /* replaced or removed while we waited: start again */
 	}
-	return fail(err, errlen, "cannot open %s: it keeps being replaced", path);
+	return errbuf_fail(err, errlen, "cannot open %s: it keeps being replaced", path);
 }
 
 /* Give a new (empty) file its header. */
@@ -469,7 +458,7 @@ static int init_file(struct series *s, char *err, size_t errlen)
 
 	make_header(s->key, hdr);
 	if (pwrite(s->fd, hdr, HDR_SIZE, 0) != HDR_SIZE || fdatasync(s->fd) != 0)
-		return fail(err, errlen, "cannot write %s: %s", s->path, strerror(errno));
+		return errbuf_fail(err, errlen, "cannot write %s: %s", s->path, strerror(errno));
 	s->size = HDR_SIZE;
 	return fsync_dir(s->dir, err, errlen);
 }
@@ -482,7 +471,7 @@ static int scan_records(struct series *s, char *why, size_t whylen, char *err, s
 	int rc = 0;
 
 	if (buf == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	for (size_t at = 0; at < s->count && rc == 0; at += CHUNK) {
 		size_t n = s->count - at < CHUNK ? s->count - at : CHUNK;
 
@@ -504,7 +493,7 @@ static int read_meta(struct series *s, char *why, size_t whylen, char *err, size
 	struct stat st;
 
 	if (fstat(s->fd, &st) != 0)
-		return fail(err, errlen, "cannot stat %s: %s", s->path, strerror(errno));
+		return errbuf_fail(err, errlen, "cannot stat %s: %s", s->path, strerror(errno));
 	s->size = st.st_size;
 	s->count = 0;
 	if (st.st_size == 0) /* just created, header not written yet */
@@ -512,7 +501,7 @@ static int read_meta(struct series *s, char *why, size_t whylen, char *err, size
 	if (st.st_size < HDR_SIZE)
 		return corrupt(why, whylen, "shorter than its %d-byte header", HDR_SIZE);
 	if (pread_all(s->fd, hdr, HDR_SIZE, 0) != 0)
-		return fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
+		return errbuf_fail(err, errlen, "cannot read %s: %s", s->path, strerror(errno));
 	if (check_header(hdr, s->key, why, whylen) != 0)
 		return 1;
 	s->count = (size_t)((st.st_size - HDR_SIZE) / REC_SIZE);
@@ -532,7 +521,7 @@ static int move_aside(struct series *s, const char *why, char *notice, size_t no
 	int rc = -1;
 
 	if (to == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	for (int n = 0; n < 1000 && rc != 0; n++) {
 		if (n == 0)
 			snprintf(to, len, "%s.corrupt-%lld", s->path, now);
@@ -545,7 +534,7 @@ static int move_aside(struct series *s, const char *why, char *notice, size_t no
 		rc = 0;
 	}
 	if (rc != 0)
-		fail(err, errlen, "history file %s is corrupt (%s) and cannot be moved aside: %s",
+		errbuf_fail(err, errlen, "history file %s is corrupt (%s) and cannot be moved aside: %s",
 		     s->path, why, strerror(errno));
 	else if (notice != NULL && noticelen > 0)
 		snprintf(notice, noticelen,
@@ -586,7 +575,7 @@ static int open_once(struct series *s, char *notice, size_t noticelen, char *err
 	if (rc != 1)
 		return rc;
 	if (s->mode == SERIES_READ)
-		return fail(err, errlen, "history file %s is corrupt (%s)", s->path, why);
+		return errbuf_fail(err, errlen, "history file %s is corrupt (%s)", s->path, why);
 	rc = move_aside(s, why, notice, noticelen, err, errlen);
 	close(s->fd);
 	s->fd = -1;
@@ -605,12 +594,12 @@ int series_open(const char *dir, const char *key, enum series_mode mode, struct 
 	if (series_key_valid(key, err, errlen) != 0)
 		return -1;
 	if ((s = series_new(dir, key, mode)) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	rc = open_once(s, notice, noticelen, err, errlen);
 	if (rc == 2)
 		rc = open_once(s, NULL, 0, err, errlen);
 	if (rc == 2)
-		rc = fail(err, errlen, "history file %s is corrupt again after a restart", s->path);
+		rc = errbuf_fail(err, errlen, "history file %s is corrupt again after a restart", s->path);
 	if (rc != 0) {
 		series_close(s);
 		return rc;
@@ -673,7 +662,7 @@ int series_load(struct series *s, int64_t since, struct sample **out, size_t *n,
 	if ((m = s->count - from) == 0)
 		return 0;
 	if ((buf = malloc(m * sizeof(*buf))) == NULL)
-		return fail(err, errlen, "out of memory loading %zu samples from %s", m, s->path);
+		return errbuf_fail(err, errlen, "out of memory loading %zu samples from %s", m, s->path);
 	if (read_records(s, from, m, buf, err, errlen) != 0) {
 		free(buf);
 		return -1;
@@ -684,7 +673,7 @@ int series_load(struct series *s, int64_t since, struct sample **out, size_t *n,
 	}
 	if (check_records(buf, m, from, &prev, why, sizeof(why)) != 0) {
 		free(buf);
-		return fail(err, errlen, "history file %s is corrupt (%s)", s->path, why);
+		return errbuf_fail(err, errlen, "history file %s is corrupt (%s)", s->path, why);
 	}
 	*out = buf;
 	*n = m;
@@ -725,14 +714,14 @@ static int check_input(const struct series *s, const struct sample *smp, size_t 
                        size_t errlen)
 {
 	if (s->mode != SERIES_WRITE)
-		return fail(err, errlen, "cannot add to %s: opened read-only", s->path);
+		return errbuf_fail(err, errlen, "cannot add to %s: opened read-only", s->path);
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(smp[i].value) || !isfinite(smp[i].capacity))
-			return fail(err, errlen,
+			return errbuf_fail(err, errlen,
 			            "cannot add to %s: sample %zu is not a finite number", s->path,
 			            i + 1);
 		if (smp[i].capacity < 0)
-			return fail(err, errlen,
+			return errbuf_fail(err, errlen,
 			            "cannot add to %s: sample %zu has a negative capacity", s->path,
 			            i + 1);
 	}
@@ -784,7 +773,7 @@ static int append_records(struct series *s, const struct sample *b, size_t n, ch
 	ssize_t w;
 
 	if (s->size != end && ftruncate(s->fd, end) != 0)
-		return fail(err, errlen, "cannot cut the torn tail of %s: %s", s->path,
+		return errbuf_fail(err, errlen, "cannot cut the torn tail of %s: %s", s->path,
 		            strerror(errno));
 	s->size = end;
 	w = pwrite(s->fd, b, len, end);
@@ -793,7 +782,7 @@ static int append_records(struct series *s, const struct sample *b, size_t n, ch
 
 		if (ftruncate(s->fd, end) != 0) /* leave whole records only */
 			s->size = -1;
-		return fail(err, errlen, "cannot append to %s: %s", s->path, strerror(e));
+		return errbuf_fail(err, errlen, "cannot append to %s: %s", s->path, strerror(e));
 	}
 	/* No fdatasync here: a killed process loses nothing (the page cache
 	 * keeps the write), and after a power loss the worst case is a missing
@@ -835,9 +824,9 @@ static int write_temp(const struct series *s, const struct sample *v, size_t n, 
 	int fd;
 
 	if ((*tmp = concat3(s->path, TMP_SUFFIX, "")) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	if ((fd = mkostemp(*tmp, O_CLOEXEC)) < 0) {
-		fail(err, errlen, "cannot create a temp file in %s: %s", s->dir, strerror(errno));
+		errbuf_fail(err, errlen, "cannot create a temp file in %s: %s", s->dir, strerror(errno));
 		free(*tmp);
 		*tmp = NULL;
 		return -1;
@@ -845,7 +834,7 @@ static int write_temp(const struct series *s, const struct sample *v, size_t n, 
 	make_header(s->key, hdr);
 	if (write_all(fd, hdr, HDR_SIZE) != 0 || write_all(fd, v, n * REC_SIZE) != 0 ||
 	    fsync(fd) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fail(err, errlen, "cannot write %s: %s", *tmp, strerror(errno));
+		errbuf_fail(err, errlen, "cannot write %s: %s", *tmp, strerror(errno));
 		close(fd);
 		unlink(*tmp);
 		free(*tmp);
@@ -867,7 +856,7 @@ static int replace_file(struct series *s, const struct sample *v, size_t n, char
 	if ((fd = write_temp(s, v, n, &tmp, err, errlen)) < 0)
 		return -1;
 	if (rename(tmp, s->path) != 0) {
-		fail(err, errlen, "cannot rename %s to %s: %s", tmp, s->path, strerror(errno));
+		errbuf_fail(err, errlen, "cannot rename %s to %s: %s", tmp, s->path, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -893,7 +882,7 @@ static int rewrite(struct series *s, const struct sample *b, size_t n,
 	int rc = -1;
 
 	if (old == NULL || all == NULL)
-		fail(err, errlen, "out of memory rewriting %s", s->path);
+		errbuf_fail(err, errlen, "out of memory rewriting %s", s->path);
 	else if (read_records(s, 0, s->count, old, err, errlen) == 0) {
 		merge(old, s->count, b, n, all);
 		start = apply_retention(all, &total, ret);
@@ -919,7 +908,7 @@ int series_add(struct series *s, const struct sample *smp, size_t n,
 	if (b == NULL || tmp == NULL) {
 		free(b);
 		free(tmp);
-		return fail(err, errlen, "out of memory adding %zu samples to %s", n, s->path);
+		return errbuf_fail(err, errlen, "out of memory adding %zu samples to %s", n, s->path);
 	}
 	memcpy(b, smp, n * sizeof(*b));
 	sort_samples(b, tmp, n);
@@ -957,7 +946,7 @@ static int collect_keys(const char *dir, char ***keys, size_t *n, char *err, siz
 	*keys = NULL;
 	*n = 0;
 	if (d == NULL)
-		return fail(err, errlen, "cannot read state directory %s: %s", dir,
+		return errbuf_fail(err, errlen, "cannot read state directory %s: %s", dir,
 		            strerror(errno));
 	while (errno = 0, (de = readdir(d)) != NULL) {
 		if (decode_name(de->d_name, key, sizeof(key)) != 0)
@@ -978,7 +967,7 @@ static int collect_keys(const char *dir, char ***keys, size_t *n, char *err, siz
 
 		closedir(d);
 		free_keys(*keys, *n);
-		return fail(err, errlen, "cannot read state directory %s: %s", dir, strerror(e));
+		return errbuf_fail(err, errlen, "cannot read state directory %s: %s", dir, strerror(e));
 	}
 	closedir(d);
 	if (*n > 1)
@@ -1009,10 +998,10 @@ int series_forget(const char *dir, const char *key, char *err, size_t errlen)
 	if (series_key_valid(key, err, errlen) != 0)
 		return -1;
 	if ((path = series_path(dir, key)) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	rc = open_locked(path, SERIES_WRITE, 0, &fd, err, errlen);
 	if (rc == 0 && unlink(path) != 0)
-		rc = fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+		rc = errbuf_fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 	if (rc == 0)
 		rc = fsync_dir(dir, err, errlen);
 	if (fd >= 0)
@@ -1029,7 +1018,7 @@ static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 	char *p = strdup(path);
 
 	if (p == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	for (char *q = p + 1;; q++) {
 		if (*q != '/' && *q != '\0')
 			continue;
@@ -1037,7 +1026,7 @@ static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 
 		*q = '\0';
 		if (mkdir(p, mode) != 0 && errno != EEXIST) {
-			fail(err, errlen, "cannot create state directory %s: %s", p,
+			errbuf_fail(err, errlen, "cannot create state directory %s: %s", p,
 			     strerror(errno));
 			free(p);
 			return -1;
@@ -1055,11 +1044,11 @@ static int check_dir(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		return fail(err, errlen, "state directory %s: %s", path, strerror(errno));
+		return errbuf_fail(err, errlen, "state directory %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errlen, "state directory %s is not a directory", path);
+		return errbuf_fail(err, errlen, "state directory %s is not a directory", path);
 	if (access(path, W_OK | X_OK) != 0)
-		return fail(err, errlen, "state directory %s is not writable: %s", path,
+		return errbuf_fail(err, errlen, "state directory %s is not writable: %s", path,
 		            strerror(errno));
 	return 0;
 }
@@ -1068,7 +1057,7 @@ static int use_dir(const char *path, mode_t mode, char *out, size_t outlen, char
                    size_t errlen)
 {
 	if (strlen(path) >= outlen)
-		return fail(err, errlen, "state directory path is too long: %s", path);
+		return errbuf_fail(err, errlen, "state directory path is too long: %s", path);
 	if (mkdir_p(path, mode, err, errlen) != 0 || check_dir(path, err, errlen) != 0)
 		return -1;
 	snprintf(out, outlen, "%s", path);
@@ -1087,12 +1076,12 @@ static int user_dir(char *out, size_t outlen, char *err, size_t errlen)
 	else if (home != NULL && home[0] == '/')
 		path = concat3(home, "/.local/state/trendtrap", "");
 	else
-		return fail(err, errlen,
+		return errbuf_fail(err, errlen,
 		            "no usable state directory: %s is not writable and HOME is not set; "
 		            "set TRENDTRAP_STATE_DIR",
 		            TT_DEFAULT_STATE_DIR);
 	if (path == NULL)
-		return fail(err, errlen, "out of memory");
+		return errbuf_fail(err, errlen, "out of memory");
 	rc = use_dir(path, 0700, out, outlen, err, errlen);
 	free(path);
 	return rc;

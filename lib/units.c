@@ -23,22 +23,9 @@
 
 #include "units.h"
 
+#include "errbuf.h"
+
 #define SIZE_UNITS_HELP "B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB or PB"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static int is_digit(char c)
 {
@@ -131,22 +118,22 @@ int units_parse_size(const char *text, double *bytes, char *err, size_t errlen)
 	size_t n, ulen = 0;
 
 	if (!text || !*text)
-		return fail(err, errlen, "empty size; expected e.g. 512B, 100MiB or 2GB");
+		return errbuf_fail(err, errlen, "empty size; expected e.g. 512B, 100MiB or 2GB");
 	if (*text == '-')
-		return fail(err, errlen, "negative size '%s'", text);
+		return errbuf_fail(err, errlen, "negative size '%s'", text);
 	n = units_scan_number(text, &v);
 	if (n == 0)
-		return fail(err, errlen, "'%s' is not a size; expected e.g. 512B, 100MiB or 2GB",
+		return errbuf_fail(err, errlen, "'%s' is not a size; expected e.g. 512B, 100MiB or 2GB",
 		            text);
 	if (text[n]) {
 		factor = units_size_factor(text + n, &ulen);
 		if (factor == 0 || text[n + ulen])
-			return fail(err, errlen, "bad size unit '%s' in '%s'; use " SIZE_UNITS_HELP,
+			return errbuf_fail(err, errlen, "bad size unit '%s' in '%s'; use " SIZE_UNITS_HELP,
 			            text + n, text);
 	}
 	v *= factor;
 	if (!isfinite(v))
-		return fail(err, errlen, "size too large: '%s'", text);
+		return errbuf_fail(err, errlen, "size too large: '%s'", text);
 	*bytes = v;
 	return 0;
 }
@@ -183,15 +170,15 @@ static int duration_component(const char **sp, size_t *next, double *total, cons
 
 	n = units_scan_number(s, &v);
 	if (n == 0)
-		return fail(err, errlen, "expected a number at '%s' in duration '%s'", s, text);
+		return errbuf_fail(err, errlen, "expected a number at '%s' in duration '%s'", s, text);
 	u = duration_unit(s[n]);
 	if (s[n] == '\0')
-		return fail(err, errlen, "missing unit after '%s' in duration '%s'", s, text);
+		return errbuf_fail(err, errlen, "missing unit after '%s' in duration '%s'", s, text);
 	if (u == NDURATION_UNITS)
-		return fail(err, errlen, "unknown unit '%c' in duration '%s'; use w, d, h, m or s",
+		return errbuf_fail(err, errlen, "unknown unit '%c' in duration '%s'; use w, d, h, m or s",
 		            s[n], text);
 	if (u < *next)
-		return fail(err, errlen, "units must be written largest first, each once: '%s'",
+		return errbuf_fail(err, errlen, "units must be written largest first, each once: '%s'",
 		            text);
 	*total += v * duration_units[u].seconds;
 	*next = u + 1;
@@ -221,14 +208,14 @@ int units_parse_duration(const char *text, double *seconds, char *err, size_t er
 	size_t n;
 
 	if (!text || !*text)
-		return fail(err, errlen, "empty duration; expected e.g. 90s, 15m or 1d12h");
+		return errbuf_fail(err, errlen, "empty duration; expected e.g. 90s, 15m or 1d12h");
 	if (*text == '-')
-		return fail(err, errlen, "negative duration '%s'", text);
+		return errbuf_fail(err, errlen, "negative duration '%s'", text);
 	n = units_scan_number(text, &total);
 	if ((n == 0 || text[n] != '\0') && duration_components(text, &total, err, errlen) < 0)
 		return -1; /* else a bare number: seconds */
 	if (!isfinite(total))
-		return fail(err, errlen, "duration too large: '%s'", text);
+		return errbuf_fail(err, errlen, "duration too large: '%s'", text);
 	*seconds = total;
 	return 0;
 }

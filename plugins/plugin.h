@@ -19,6 +19,18 @@
 #include "series.h"
 #include "trend.h"
 
+/* The end of every plugin's --help: the common options and the units. */
+#define PLUGIN_HELP_GENERAL \
+	"General:\n" \
+	"  -t, --timeout D          bound the whole check (default 10s)\n" \
+	"      --timeout-state S    state on timeout: ok, warning, critical, unknown (default)\n" \
+	"  -v, --verbose            more detail in the long output (repeatable)\n" \
+	"  -V, --version            print the version\n" \
+	"  -h, --help               this help\n" \
+	"\n" \
+	"Durations: 30s 15m 6h 7d 2w, or combined such as 1d12h. Sizes: B KiB MiB GiB TiB\n" \
+	"(binary) and KB MB GB TB (decimal). TRENDTRAP_NOW (unix seconds) overrides the clock.\n"
+
 /* Long-only option codes shared by all plugins; plugin-specific ones start at
  * PLUGIN_OPT_OWN. */
 enum {

@@ -3,24 +3,10 @@
 # growth alerts at the right time, benign patterns never alert.
 . "$(dirname "$0")/../lib.sh"
 
+GEN=$TOP/t/gen-series.awk
 PLUGIN=$TOP/plugins/check_disk_trend
-T0=1700006400
-DAY=86400
 
-replay() { # SCENARIO [plugin options]: writes $T/SCENARIO.in and .out
-	sc=$1
-	shift
-	awk -v scenario="$sc" -f "$TOP/t/gen-series.awk" >"$T/$sc.in"
-	"$PLUGIN" --replay "$T/$sc.in" "$@" >"$T/$sc.out" 2>"$T/$sc.err"
-	echo $?
-}
-# rows SCENARIO AWK-CONDITION: how many output rows match (fields: t state used slope left)
-rows() {
-	awk -F, -v T0=$T0 -v DAY=$DAY "NR > 1 { d = (\$1 - T0) / DAY } NR > 1 && ($2) { n++ } END { print n + 0 }" "$T/$1.out"
-}
-first() { # SCENARIO AWK-CONDITION: day of the first row matching
-	awk -F, -v T0=$T0 -v DAY=$DAY "NR > 1 { d = (\$1 - T0) / DAY } NR > 1 && ($2) { printf \"%.3f\", d; exit }" "$T/$1.out"
-}
+. "$(dirname "$0")/../lib-replay.sh"
 
 # --- steady fill: 70 GiB + 2 GiB/day of 100 GiB ---------------------------
 is "$(replay steady)" 0 "replay exits 0"

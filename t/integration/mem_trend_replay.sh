@@ -4,26 +4,12 @@
 # patterns (cache growth and drop, a reboot, noise) never alert.
 . "$(dirname "$0")/../lib.sh"
 
+GEN=$TOP/t/gen-mem-series.awk
 PLUGIN=$TOP/plugins/check_mem_trend
-T0=1700006400
-DAY=86400
 LEAK=-2912.71111 # 10 MiB/h in bytes per second, as replay prints it
 near() { echo "(\$4 > $1 - 0.0001 && \$4 < $1 + 0.0001)"; } # slope within 1e-4 B/s of $1
 
-replay() { # SCENARIO [plugin options]: writes $T/SCENARIO.in and .out
-	sc=$1
-	shift
-	awk -v scenario="$sc" -f "$TOP/t/gen-mem-series.awk" >"$T/$sc.in"
-	"$PLUGIN" --replay "$T/$sc.in" "$@" >"$T/$sc.out" 2>"$T/$sc.err"
-	echo $?
-}
-# rows SCENARIO AWK-CONDITION: how many output rows match (fields: t state available slope left)
-rows() {
-	awk -F, -v T0=$T0 -v DAY=$DAY "NR > 1 { d = (\$1 - T0) / DAY } NR > 1 && ($2) { n++ } END { print n + 0 }" "$T/$1.out"
-}
-first() { # SCENARIO AWK-CONDITION: day of the first row matching
-	awk -F, -v T0=$T0 -v DAY=$DAY "NR > 1 { d = (\$1 - T0) / DAY } NR > 1 && ($2) { printf \"%.3f\", d; exit }" "$T/$1.out"
-}
+. "$(dirname "$0")/../lib-replay.sh"
 row() { # SCENARIO DAY FIELD: a field of the row at DAY (a whole number of 5-minute steps)
 	awk -F, -v r="$(awk -v d="$2" 'BEGIN { printf "%d", d * 288 + 2 }')" -v f="$3" \
 		'NR == r { print $f }' "$T/$1.out"
