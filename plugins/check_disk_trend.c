@@ -476,7 +476,17 @@ static size_t run_remote(const struct disk_opts *o, const char *dir, int64_t now
 	plugin_doing("reading filesystems from %s", o->remote.host);
 	if (remote_disks(a, o->remote.mib, dir, o->paths, o->npaths, &d, &n, &info, err,
 			 sizeof(err)) != 0)
-		remote_fail(&o->c, agent_last_error(a), err);
+		remote_fail(&o->c, a, agent_last_error(a), err);
+	if (o->c.verbose > 0)
+		output_line(out, "source: SNMP %s, %s, %s", agent_peer(a),
+			    info.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB dskTable"
+							    : "HOST-RESOURCES-MIB hrStorageTable",
+			    cache_names[info.cache]);
+	agent_close(a);
+	if (info.note[0] != '\0')
+		output_line(out, "%s", info.note);
+	if (n == 0)
+		plugin_die(&o->c, "the agent at %s lists no filesystem", o->remote.host);
 	if (n > MAX_TARGETS)
 		n = MAX_TARGETS;
 	for (size_t i = 0; i < n; i++) {
@@ -484,17 +494,7 @@ static size_t run_remote(const struct disk_opts *o, const char *dir, int64_t now
 
 		check_series(o, dir, o->remote.host, d[i].descr, &cur, false, &r[i]);
 	}
-	if (info.note[0] != '\0')
-		output_line(out, "%s", info.note);
-	if (o->c.verbose > 0)
-		output_line(out, "source: SNMP %s, %s, %s", agent_peer(a),
-			    info.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB dskTable"
-							    : "HOST-RESOURCES-MIB hrStorageTable",
-			    cache_names[info.cache]);
 	free(d);
-	agent_close(a);
-	if (n == 0)
-		plugin_die(&o->c, "the agent at %s lists no filesystem", o->remote.host);
 	return n;
 }
 

@@ -310,7 +310,7 @@ static void gather_remote(const struct mem_opts *o, struct mem_reading *r)
 
 	plugin_doing("reading memory from %s", o->remote.host);
 	if (remote_memory(a, o->remote.mib, &rm, err, sizeof(err)) != 0)
-		remote_fail(&o->c, agent_last_error(a), err);
+		remote_fail(&o->c, a, agent_last_error(a), err);
 	snprintf(r->source, sizeof(r->source), "SNMP %s, %s", agent_peer(a),
 	         rm.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB" : "HOST-RESOURCES-MIB");
 	agent_close(a);

@@ -421,8 +421,10 @@ void remote_opts_finish(struct remote_opts *r, const struct plugin_common *c)
 		finish_community(r, c);
 }
 
-void remote_fail(const struct plugin_common *c, enum agent_error kind, const char *err)
+void remote_fail(const struct plugin_common *c, struct agent *a, enum agent_error kind,
+		 const char *err)
 {
+	agent_close(a);
 	plugin_exit(c, kind == AGENT_TIMEOUT ? c->timeout_state : STATE_UNKNOWN, "%s", err);
 }
 
@@ -434,6 +436,6 @@ struct agent *remote_connect(const struct remote_opts *r, const struct plugin_co
 
 	plugin_doing("opening an SNMP session with %s", r->host);
 	if (agent_open(&r->target, &a, &kind, err, sizeof(err)) != 0)
-		remote_fail(c, kind, err);
+		remote_fail(c, NULL, kind, err);
 	return a;
 }

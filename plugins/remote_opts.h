@@ -119,11 +119,12 @@ void remote_opts_finish(struct remote_opts *r, const struct plugin_common *c);
  * (retries + 1)) seconds. */
 double remote_try_timeout(double check_timeout, int retries);
 
-/* Exit for a failed exchange with the agent, with ERR as the message: with
- * c->timeout_state when the agent did not answer (KIND AGENT_TIMEOUT), as a
- * timeout of the whole check would, else UNKNOWN. */
-void remote_fail(const struct plugin_common *c, enum agent_error kind, const char *err)
-	__attribute__((noreturn));
+/* Close the session A (NULL is fine) and exit for a failed exchange with the
+ * agent, with ERR as the message: with c->timeout_state when the agent did
+ * not answer (KIND AGENT_TIMEOUT), as a timeout of the whole check would,
+ * else UNKNOWN. */
+void remote_fail(const struct plugin_common *c, struct agent *a, enum agent_error kind,
+		 const char *err) __attribute__((noreturn));
 
 /* Open the session with r->target, or exit through remote_fail(). */
 struct agent *remote_connect(const struct remote_opts *r, const struct plugin_common *c);
