@@ -1,11 +1,15 @@
 /*
- * agent.c - SNMP GET and walks through the net-snmp module, loaded on demand.
+ * agent.c - SNMP GET and walks: v1/v2c spoken natively (snmpv2c.c), v3
+ * through the net-snmp module, loaded on demand.
  *
- * The module (snmpget.c, trendtrap-snmp.so) does one PDU per call and says
- * why a call failed; this file finds and loads it, parses OIDs, splits GETs,
- * runs walks (GETBULK over several subtrees at once, GETNEXT for v1, v1's
- * noSuchName turned into per-OID absence) and writes the error messages,
- * since it knows the target: host, port, tries, community or user.
+ * Both back-ends offer the ops of agent_module.h: one PDU per call, and why a
+ * call failed. v1 and v2c need no cryptography, so they never load net-snmp
+ * (loading it costs several times a whole remote check); only v3 dlopen()s
+ * the module (snmpget.c, trendtrap-snmp.so) for its USM. This file finds and
+ * loads the module, parses OIDs, splits GETs, runs walks (GETBULK over
+ * several subtrees at once, GETNEXT for v1, v1's noSuchName turned into
+ * per-OID absence) and writes the error messages, since it knows the target:
+ * host, port, tries, community or user.
  */
 #include "agent.h"
 
@@ -19,6 +23,8 @@
 #include <unistd.h>
 
 #include "agent_module.h"
+#include "module.h"
+#include "snmpv2c.h"
 
 #define MODULE_NAME       "trendtrap-snmp.so"
 #define BULK_VARBINDS     120 /* varbinds a GETBULK asks for at most */
@@ -28,9 +34,9 @@
 #define ERR_AUTHORIZATION 16
 
 struct agent {
-	void *dl;                     /* dlopen handle of the module */
-	const struct agent_module *m; /* its ops */
-	void *sess;                   /* the module's session */
+	void *dl;                     /* dlopen handle of the module (v3 only) */
+	const struct agent_module *m; /* the ops: &v2c_module or the module's */
+	void *sess;                   /* their session */
 	struct agent_target t;        /* strings borrowed from the caller */
 	char peer[300];               /* "host:port" or "[v6]:port", for messages */
 	unsigned requests;            /* PDUs sent */
@@ -142,60 +148,25 @@ int agent_parse_host(const char *text, char *host, size_t hostlen, unsigned *por
 
 /* ---- the module ------------------------------------------------------- */
 
-/* <directory of the running executable>/../lib/MODULE_NAME */
-static int module_beside_exe(char *path, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return -1;
-	*slash = '\0';
-	snprintf(path, len, "%s/../lib/%s", exe, MODULE_NAME);
-	return 0;
-}
-
-/* Pick the module's path: $TRENDTRAP_SNMP_MODULE, else the installed one when
- * it exists, else the build tree's. */
-static void module_path(char *path, size_t len)
-{
-	const char *env = getenv("TRENDTRAP_SNMP_MODULE");
-
-	if (env != NULL && env[0] != '\0') {
-		snprintf(path, len, "%s", env);
-		return;
-	}
+static const struct module_spec snmp_spec = {
+        .file = MODULE_NAME,
+        .env = "TRENDTRAP_SNMP_MODULE",
 #ifdef TT_SNMP_MODULE
-	if (access(TT_SNMP_MODULE, F_OK) == 0) {
-		snprintf(path, len, "%s", TT_SNMP_MODULE);
-		return;
-	}
+        .installed = TT_SNMP_MODULE,
 #endif
-	if (module_beside_exe(path, len) != 0)
-		snprintf(path, len, "%s", MODULE_NAME);
-}
+        .symbol = AGENT_MODULE_SYMBOL,
+        .what = "SNMP",
+};
 
 static int module_load(struct agent *a, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 64];
-	const char *why;
+	const void *ops;
 
-	module_path(path, sizeof(path));
-	/* NODELETE: net-snmp keeps process-wide state and must never be unloaded. */
-	a->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-	if (a->dl == NULL) {
-		why = dlerror();
-		snprintf(err, errlen,
-		         "cannot load the SNMP module: %s (set TRENDTRAP_SNMP_MODULE to its path)",
-		         why != NULL ? why : path);
+	a->dl = module_open(&snmp_spec, &ops, path, sizeof(path), err, errlen);
+	if (a->dl == NULL)
 		return -1;
-	}
-	a->m = dlsym(a->dl, AGENT_MODULE_SYMBOL);
+	a->m = ops;
 	if (a->m == NULL || a->m->version != AGENT_MODULE_VERSION ||
 	    a->m->value_size != sizeof(struct agent_value)) {
 		snprintf(err, errlen,
@@ -317,7 +288,12 @@ static void fault_message(const struct agent *a, const struct agent_fault *f,
 		snprintf(err, errlen, "SNMP session to %s: %s", a->peer, f->detail);
 		break;
 	default:
-		snprintf(err, errlen, "SNMP exchange with %s failed: %s", a->peer, f->detail);
+		/* The native back-end's only protocol fault: an answer it cannot decode. */
+		if (f->cause == AGENT_C_PROTOCOL && a->m == &v2c_module)
+			snprintf(err, errlen, "malformed response from %s: %s", a->peer, f->detail);
+		else
+			snprintf(err, errlen, "SNMP exchange with %s failed: %s", a->peer,
+			         f->detail);
 		break;
 	}
 }
@@ -344,7 +320,9 @@ static int open_session(struct agent *a, enum agent_error *kind, char *err, size
 	}
 	snprintf(a->peer, sizeof(a->peer), v6 ? "[%s]:%u" : "%s:%u", host, port);
 	snprintf(transport, sizeof(transport), v6 ? "udp6:[%s]:%u" : "udp:%s:%u", host, port);
-	if (module_load(a, err, errlen) != 0)
+	if (a->t.version != 3)
+		a->m = &v2c_module; /* community-based: no crypto, no net-snmp */
+	else if (module_load(a, err, errlen) != 0)
 		return -1;
 	a->sess = a->m->open(&a->t, transport, &f);
 	if (a->sess == NULL) {

@@ -1,13 +1,15 @@
 /*
  * agent.h - read values from an SNMP agent: GET and subtree walks, v1/v2c/v3.
  *
- * The SNMP protocol work is done by net-snmp, inside the loadable module
- * trendtrap-snmp.so (lib/snmpget.c). Loading libnetsnmp costs more than a
- * whole local plugin run, so this file does not link it: agent_open()
- * dlopen()s the module on first use, and a plugin run without -H never pays
- * for it. The module is found at $TRENDTRAP_SNMP_MODULE, else at the
- * installed path (TT_SNMP_MODULE, when that file exists), else at
- * <directory of the executable>/../lib/trendtrap-snmp.so (the build tree).
+ * Two back-ends behind one ops table (agent_module.h). SNMP v1 and v2c,
+ * which need no cryptography, are spoken natively (lib/snmpv2c.c: BER and
+ * UDP). SNMPv3 is done by net-snmp, inside the loadable module
+ * trendtrap-snmp.so (lib/snmpget.c), for its USM crypto. Loading libnetsnmp
+ * (linked BIND_NOW) costs 4.3 M instructions, more than a whole check, so
+ * nothing links it: agent_open() dlopen()s the module for v3 only. The
+ * module is found at $TRENDTRAP_SNMP_MODULE, else at the installed path
+ * (TT_SNMP_MODULE, when that file exists), else at <directory of the
+ * executable>/../lib/trendtrap-snmp.so (the build tree).
  *
  * Errors come back as a kind (for the exit code and for tests) and one
  * operator-grade line naming the host, the port and what to check.

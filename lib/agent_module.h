@@ -1,6 +1,6 @@
 /*
- * agent_module.h - the interface between agent.c and the net-snmp module
- * trendtrap-snmp.so (snmpget.c). Nothing else includes this.
+ * agent_module.h - the ops table behind agent.c: implemented by the net-snmp
+ * module trendtrap-snmp.so (snmpget.c, for v3) and natively (snmpv2c.c).
  *
  * The module exports one symbol, AGENT_MODULE_SYMBOL: a const struct
  * agent_module. It does one PDU per call and classifies what went wrong;

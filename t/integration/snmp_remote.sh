@@ -241,12 +241,16 @@ if [ ! -e /usr/local/lib/trendtrap/trendtrap-snmp.so ]; then
 	mkdir -p "$T/tree/bin" "$T/tree/lib"
 	cp "$PROBE" "$T/tree/bin/"
 	cp "$TRENDTRAP_SNMP_MODULE" "$T/tree/lib/"
-	OUT=$(env -u TRENDTRAP_SNMP_MODULE "$T/tree/bin/snmpprobe" -H "$HOST" -C testcomm mem 2>&1)
-	is "$(val total)" "$TOTAL" "without TRENDTRAP_SNMP_MODULE the module is found in ../lib"
+	OUT=$(env -u TRENDTRAP_SNMP_MODULE "$T/tree/bin/snmpprobe" -H "$HOST" -P 3 -U tuser \
+		-A tuserauthpass -X tuserprivpass mem 2>&1)
+	is "$(val total)" "$TOTAL" "without TRENDTRAP_SNMP_MODULE the module (v3) is found in ../lib"
 fi
-OUT=$(TRENDTRAP_SNMP_MODULE=$T/none.so "$PROBE" -H "$HOST" -C testcomm mem 2>&1)
+OUT=$(TRENDTRAP_SNMP_MODULE=$T/none.so "$PROBE" -H "$HOST" -P 3 -U tuser -A tuserauthpass \
+	-X tuserprivpass mem 2>&1)
 like "$OUT" "UNKNOWN - \\[local\\] cannot load the SNMP module: .*none.so.*set TRENDTRAP_SNMP_MODULE" \
-	"a missing module is one clear line"
+	"a missing module (v3) is one clear line"
+OUT=$(TRENDTRAP_SNMP_MODULE=$T/none.so "$PROBE" -H "$HOST" -C testcomm mem 2>&1)
+is "$(val total)" "$TOTAL" "v2c needs no module: spoken natively"
 if command -v strace >/dev/null 2>&1; then
 	mkdir -p "$T/home"
 	HOME=$T/home strace -f -o "$T/strace" -e trace=openat,mkdir,mkdirat,unlink,rename \
@@ -255,6 +259,8 @@ if command -v strace >/dev/null 2>&1; then
 		"net-snmp creates and writes nothing (no /var/lib/snmp, no ~/.snmp)"
 	is "$(grep -E '\.conf"|/mibs' "$T/strace" | grep -v openssl.cnf)" "" \
 		"and reads no snmp.conf and no MIB files"
+	strace -f -o "$T/strace2c" -e trace=openat "$PROBE" -H "$HOST" -C testcomm mem >/dev/null 2>&1
+	is "$(grep -cE 'libnetsnmp|trendtrap-snmp' "$T/strace2c")" 0 "a v2c check loads no net-snmp"
 fi
 
 done_testing

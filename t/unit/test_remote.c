@@ -209,11 +209,9 @@ static void bad_hosts_are_refused_with_the_expected_forms(void **state)
 
 static void a_missing_module_is_a_local_error_saying_how_to_fix_it(void **state)
 {
-	struct agent_target t = {.host = "127.0.0.1:11169",
-	                         .version = 2,
-	                         .community = "x",
-	                         .timeout = 1,
-	                         .retries = 0};
+	/* only v3 needs the module: v1/v2c are spoken natively */
+	struct agent_target t = {
+	        .host = "127.0.0.1:11169", .version = 3, .user = "u", .timeout = 1, .retries = 0};
 	struct agent *a = (struct agent *)1;
 	enum agent_error kind;
 	char err[512];
