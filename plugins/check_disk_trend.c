@@ -526,7 +526,7 @@ int main(int argc, char **argv)
 
 	parse_args(&o, argc, argv);
 	if (o.c.replay != NULL)
-		return plugin_replay(&o.c, "used", replay_eval, &o);
+		return plugin_replay(&o.c, "used", REPLAY_VALUE_CAPACITY, replay_eval, &o);
 	run_live(&o);
 	return STATE_UNKNOWN;
 }

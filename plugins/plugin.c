@@ -27,7 +27,8 @@
 
 /* The timeout message: "SERVICE STATE - timed out after 10s while DOING\n". */
 static char timeout_prefix[160];
-static char timeout_doing[256];
+static char timeout_doing[2][256]; /* written alternately: the handler reads */
+static volatile sig_atomic_t timeout_doing_at; /* the one finished last */
 static volatile int timeout_exit = STATE_UNKNOWN;
 
 const struct option plugin_common_options[] = {
@@ -91,9 +92,17 @@ static void plugin_vexit(const struct plugin_common *c, enum state state, const 
 static void plugin_vexit(const struct plugin_common *c, enum state state, const char *fmt,
 			 va_list ap)
 {
-	printf("%s %s - ", c->service, state_name(state));
-	vprintf(fmt, ap);
-	putchar('\n');
+	char msg[1024];
+
+	/* Messages carry outside text (an Elasticsearch reason, an agent's
+	 * filesystem names): one line, and no '|' that would start perfdata. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+		else if (*p == '|')
+			*p = '/';
+	printf("%s %s - %s\n", c->service, state_name(state), msg);
 	fflush(stdout);
 	exit(state);
 }
@@ -238,13 +247,15 @@ int plugin_common_opt(struct plugin_common *c, int opt, const char *arg, const c
 static void on_alarm(int sig)
 {
 	static const char mid[] = " while ";
+	const char *doing = timeout_doing[timeout_doing_at];
 	ssize_t ignored;
 
 	(void)sig;
+
 	ignored = write(STDOUT_FILENO, timeout_prefix, strlen(timeout_prefix));
-	if (timeout_doing[0] != '\0') {
+	if (doing[0] != '\0') {
 		ignored = write(STDOUT_FILENO, mid, sizeof(mid) - 1);
-		ignored = write(STDOUT_FILENO, timeout_doing, strlen(timeout_doing));
+		ignored = write(STDOUT_FILENO, doing, strlen(doing));
 	}
 	ignored = write(STDOUT_FILENO, "\n", 1);
 	(void)ignored;
@@ -269,19 +280,15 @@ void plugin_timeout_arm(const struct plugin_common *c)
 
 void plugin_doing(const char *fmt, ...)
 {
-	char buf[sizeof(timeout_doing)];
+	int next = !timeout_doing_at;
 	va_list ap;
-	sigset_t block, old;
 
+	/* Fill the buffer the handler is not reading, then switch to it: the
+	 * handler never sees half a text, and no signal masking is needed. */
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(timeout_doing[next], sizeof(timeout_doing[next]), fmt, ap);
 	va_end(ap);
-	/* Copy with SIGALRM blocked, so the handler never sees half a text. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGALRM);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	memcpy(timeout_doing, buf, sizeof(buf));
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	timeout_doing_at = next;
 }
 
 static int cmp_sample_time(const void *a, const void *b)
@@ -302,8 +309,8 @@ static void replay_write_row(int64_t t, const struct replay_row *row)
 	putchar('\n');
 }
 
-int plugin_replay(const struct plugin_common *c, const char *value_name, plugin_replay_fn eval,
-		  void *ctx)
+int plugin_replay(const struct plugin_common *c, const char *value_name,
+		  enum replay_columns cols, plugin_replay_fn eval, void *ctx)
 {
 	struct sample *s;
 	size_t n;
@@ -318,6 +325,12 @@ int plugin_replay(const struct plugin_common *c, const char *value_name, plugin_
 		fclose(f);
 	/* Stable order by time: qsort is not stable, but rows with equal times
 	 * are evaluated at the same `now` and see each other either way. */
+	for (size_t i = 0; cols == REPLAY_CAPACITY_VALUE && i < n; i++) {
+		double requests = s[i].value;
+
+		s[i].value = s[i].capacity;
+		s[i].capacity = requests;
+	}
 	qsort(s, n, sizeof(*s), cmp_sample_time);
 	printf("time,state,%s,slope_per_s,time_left_s\n", value_name);
 	for (size_t i = 0; i < n; i++) {

@@ -182,11 +182,17 @@ struct replay_row {
 typedef void (*plugin_replay_fn)(void *ctx, const struct sample *hist, size_t n, int64_t now,
 				 struct replay_row *row);
 
-/* Read c->replay as "time,value,capacity" CSV, evaluate every row with EVAL
+/* The order of the two number columns of a replay CSV. */
+enum replay_columns {
+	REPLAY_VALUE_CAPACITY, /* time,used,capacity: disks, memory */
+	REPLAY_CAPACITY_VALUE, /* time,requests,errors: error rates */
+};
+
+/* Read c->replay as CSV with the columns COLS, evaluate every row with EVAL
  * (oldest first) and write "time,state,VALUE_NAME,slope_per_s,time_left_s"
  * rows to stdout. Returns the exit code (0; dies UNKNOWN on a bad file). */
-int plugin_replay(const struct plugin_common *c, const char *value_name, plugin_replay_fn eval,
-		  void *ctx);
+int plugin_replay(const struct plugin_common *c, const char *value_name,
+		  enum replay_columns cols, plugin_replay_fn eval, void *ctx);
 
 /* Open the series KEY for writing, load the window before NOW, add CURRENT
  * and return the history including CURRENT (malloc'ed, sorted) in *HIST and *N.

@@ -12,6 +12,10 @@ for bad in "2:1" "" "nan" "inf" "10::20" "10x" "~:" "@" "1e3" "0x10" "10:20abc" 
 	is "$(printf '%s\n' "$OUT" | wc -l)" 1 "-w '$bad' gives one line"
 	like "$OUT" "^DISK_TREND UNKNOWN - -w/--warning '$bad': " "-w '$bad' names the option and value"
 done
+# outside text in a message cannot add a line or start perfdata
+run -w "$(printf '1\n2|x=3')"
+is "$(printf '%s\n' "$OUT" | wc -l)" 1 "a newline in an argument does not split the output"
+ok "! printf '%s' \"\$OUT\" | grep -q '|'" "a '|' in an argument cannot start perfdata"
 run -c "5:1"
 like "$OUT" "^DISK_TREND UNKNOWN - -c/--critical '5:1': .*greater" "a reversed critical range says why"
 
