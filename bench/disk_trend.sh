@@ -34,9 +34,11 @@ DISK="$CHECK_DISK -w 20% -c 10% -p /"
 hyperfine -N --warmup 5 --runs 200 --ignore-failure --export-json "$OUT/h.json" \
 	-n true /bin/true -n check_disk "$DISK" -n check_disk_trend "$TREND" >"$OUT/h.txt" 2>&1
 
-instr() { # command...: instructions counted by callgrind
-	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
-		sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+instr() { # command...: instructions counted by callgrind, child processes included
+	rm -f "$OUT"/vg.*
+	valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=/dev/null \
+		--log-file="$OUT/vg.%p" "$@" >/dev/null 2>&1
+	cat "$OUT"/vg.* | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }'
 }
 I_TRUE=$(instr /bin/true)
 I_DISK=$(instr $DISK)
