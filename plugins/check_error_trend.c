@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "accesslog.h"
 #include "clock.h"
@@ -299,25 +298,14 @@ static void err_defaults(struct err_opts *o)
 	o->spec.bucket = BUCKET;
 }
 
-/* Read a secret from the first line of FILE (refused when others can read
- * it), else from the environment variable ENV. */
+/* A secret from the first line of FILE (see plugin_read_secret), else from the
+ * environment variable ENV. */
 static const char *read_secret(struct err_opts *o, const char *option, const char *file,
 			       const char *env, char *buf, size_t len)
 {
-	struct stat st;
-	FILE *f;
-
 	if (file == NULL)
 		return getenv(env);
-	f = fopen(file, "re");
-	if (f == NULL)
-		plugin_die(&o->c, "%s %s: %s", option, file, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
-		plugin_die(&o->c, "%s %s is readable by others: chmod 600 it", option, file);
-	if (fgets(buf, (int)len, f) == NULL)
-		plugin_die(&o->c, "%s %s: the first line is empty", option, file);
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
+	plugin_read_secret(&o->c, option, file, buf, len);
 	return buf;
 }
 

@@ -9,12 +9,14 @@
 #include "plugin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -529,4 +531,38 @@ void plugin_render(const struct plugin_common *c, struct output *out,
 	}
 	output_render(out, stdout);
 	exit(out->state);
+}
+
+void plugin_read_secret(const struct plugin_common *c, const char *option, const char *path,
+			char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t got = 0, n;
+	char *nl;
+
+	if (fd < 0)
+		plugin_die(c, "%s %s: %s", option, path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		plugin_die(c, "%s %s: not a regular file", option, path);
+	if (st.st_mode & (S_IRGRP | S_IROTH))
+		plugin_die(c, "%s %s is readable by others (mode %03o): chmod 600 it", option, path,
+		           (unsigned)(st.st_mode & 0777));
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		plugin_die(c, "%s %s is writable by others (mode %03o): chmod 600 it", option, path,
+		           (unsigned)(st.st_mode & 0777));
+	while ((size_t)got < len - 1 && (n = read(fd, buf + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	nl = strchr(buf, '\n');
+	if (nl == NULL && (size_t)got == len - 1)
+		plugin_die(c, "%s %s: the first line is too long (at most %zu characters)", option,
+		           path, len - 2);
+	if (nl != NULL)
+		*nl = '\0';
+	if (nl != NULL && nl > buf && nl[-1] == '\r')
+		nl[-1] = '\0';
+	if (buf[0] == '\0')
+		plugin_die(c, "%s %s: the first line is empty", option, path);
 }

@@ -93,6 +93,13 @@ void plugin_exit(const struct plugin_common *c, enum state state, const char *fm
 void plugin_die(const struct plugin_common *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* Read a secret (a community, a password, an API key) from the first line of
+ * the file PATH, given with OPTION, into BUF; dies UNKNOWN when the file is
+ * missing, not a regular file, readable or writable by group or others, or
+ * its first line is empty or longer than LEN - 2. */
+void plugin_read_secret(const struct plugin_common *c, const char *option, const char *path,
+			char *buf, size_t len);
+
 /* Parse a duration option value or die naming OPTION. */
 double plugin_duration(const struct plugin_common *c, const char *option, const char *arg);
 

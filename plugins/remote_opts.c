@@ -9,13 +9,10 @@
 #include "remote_opts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define ENV_COMMUNITY "TRENDTRAP_SNMP_COMMUNITY"
 #define ENV_AUTHPASS  "TRENDTRAP_SNMP_AUTHPASS"
@@ -236,41 +233,6 @@ int remote_opt(struct remote_opts *r, const struct plugin_common *c, int opt, co
 
 /* ---- secrets -------------------------------------------------------------- */
 
-/* Read the first line of the secret file PATH (given with OPTION) into BUF. */
-static void read_secret_file(const struct plugin_common *c, const char *option, const char *path,
-                             char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	ssize_t got = 0, n;
-	char *nl;
-
-	if (fd < 0)
-		plugin_die(c, "%s %s: %s", option, path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		plugin_die(c, "%s %s: not a regular file", option, path);
-	if (st.st_mode & (S_IRGRP | S_IROTH))
-		plugin_die(c, "%s %s is readable by others (mode %03o): chmod 600 it", option, path,
-		           (unsigned)(st.st_mode & 0777));
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		plugin_die(c, "%s %s is writable by others (mode %03o): chmod 600 it", option, path,
-		           (unsigned)(st.st_mode & 0777));
-	while ((size_t)got < len - 1 && (n = read(fd, buf + got, len - 1 - (size_t)got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	nl = strchr(buf, '\n');
-	if (nl == NULL && (size_t)got == len - 1)
-		plugin_die(c, "%s %s: the first line is too long (at most %zu characters)", option,
-		           path, len - 2);
-	if (nl != NULL)
-		*nl = '\0';
-	if (nl != NULL && nl > buf && nl[-1] == '\r')
-		nl[-1] = '\0';
-	if (buf[0] == '\0')
-		plugin_die(c, "%s %s: the first line is empty", option, path);
-}
-
 /* Resolve secret S from its option OPT, its file option FOPT, or the
  * environment variable ENV. Leaves S unset when none is given. */
 static void resolve_secret(const struct plugin_common *c, struct remote_secret *s, int opt,
@@ -286,7 +248,7 @@ static void resolve_secret(const struct plugin_common *c, struct remote_secret *
 			           sizeof(s->value) - 1);
 		snprintf(s->value, sizeof(s->value), "%s", s->arg);
 	} else if (s->file != NULL) {
-		read_secret_file(c, opt_name(fopt), s->file, s->value, sizeof(s->value));
+		plugin_read_secret(c, opt_name(fopt), s->file, s->value, sizeof(s->value));
 	} else if (e != NULL && e[0] != '\0') {
 		if (strlen(e) >= sizeof(s->value))
 			plugin_die(c, "%s: too long (at most %zu characters)", env,

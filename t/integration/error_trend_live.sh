@@ -83,5 +83,14 @@ is "$RC" 3 "an index that does not exist is UNKNOWN"
 like "$OUT" "no such index" "with Elasticsearch's own reason"
 run --es-url "$ES"
 is "$RC" 3 "--es-url without --index is refused"
+printf 'secret-key\n' >"$T/es.key"
+chmod 644 "$T/es.key"
+run --es-url "$ES" --index 'logs-*' --es-api-key-file "$T/es.key"
+is "$RC" 3 "an API key file others can read is refused"
+like "$OUT" "readable by others" "and says why"
+chmod 600 "$T/es.key"
+run --es-url "$ES" --index 'logs-*' --es-api-key-file "$T/es.key" --min-requests 1
+is "$RC" 0 "an API key from a file"
+ok "grep -q 'ApiKey secret-key' '$T/es.log'" "arrives as the Authorization header"
 
 done_testing
