@@ -21,8 +21,9 @@ int clock_now(int64_t *now, char *err, size_t errlen)
 	errno = 0;
 	v = strtoll(env, &end, 10);
 	if (errno != 0 || end == env || *end != '\0' || v < 0 || env[0] == '+' || env[0] == ' ') {
-		snprintf(err, errlen, "TRENDTRAP_NOW must be unix seconds (a non-negative integer), not '%s'",
-			 env);
+		snprintf(err, errlen,
+		         "TRENDTRAP_NOW must be unix seconds (a non-negative integer), not '%s'",
+		         env);
 		return -1;
 	}
 	*now = (int64_t)v;

@@ -17,7 +17,7 @@
 /* Read every row of F (named NAME in messages) into a new malloc'ed array.
  * Rows need not be sorted; times must be integers. Returns 0 or -1. */
 int csv_read_samples(FILE *f, const char *name, struct sample **out, size_t *n, char *err,
-		     size_t errlen);
+                     size_t errlen);
 
 /* Write "time,value,capacity" rows (with that header) to F; values print
  * without exponent and with no more digits than needed. */

@@ -11,6 +11,6 @@
 /* Write the printf-style message into ERR (cut to ERRLEN) and return -1, so
  * that `return errbuf_fail(err, errlen, "...", ...);` reports and fails. */
 int errbuf_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -20,17 +20,17 @@
 #include <unistd.h>
 
 static const char *const pseudo_types[] = {
-	"proc",	     "sysfs",	   "devtmpfs",	 "tmpfs",      "devpts",     "cgroup",
-	"cgroup2",   "securityfs", "pstore",	 "bpf",	       "debugfs",    "tracefs",
-	"mqueue",    "hugetlbfs",  "configfs",	 "fusectl",    "binfmt_misc", "autofs",
-	"rpc_pipefs", "nsfs",	   "ramfs",	 "efivarfs",   "selinuxfs",  "squashfs",
-	"iso9660",   "nfsd",	   "rootfs",	 "fuse.lxcfs", "fuse.gvfsd-fuse", "fuse.portal",
-	NULL,
+        "proc",       "sysfs",      "devtmpfs", "tmpfs",      "devpts",          "cgroup",
+        "cgroup2",    "securityfs", "pstore",   "bpf",        "debugfs",         "tracefs",
+        "mqueue",     "hugetlbfs",  "configfs", "fusectl",    "binfmt_misc",     "autofs",
+        "rpc_pipefs", "nsfs",       "ramfs",    "efivarfs",   "selinuxfs",       "squashfs",
+        "iso9660",    "nfsd",       "rootfs",   "fuse.lxcfs", "fuse.gvfsd-fuse", "fuse.portal",
+        NULL,
 };
 
 static const char *const network_types[] = {
-	"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "ceph", "glusterfs", "9p",
-	"lustre", "gfs2", "ocfs2", "davfs", NULL,
+        "nfs",       "nfs4", "cifs",   "smb3", "smbfs", "ncpfs", "afs", "ceph",
+        "glusterfs", "9p",   "lustre", "gfs2", "ocfs2", "davfs", NULL,
 };
 
 static bool in_list(const char *type, const char *const *list)
@@ -300,7 +300,7 @@ int fsusage_stat(const char *dir, const char *type, struct fs_usage *u, char *er
 	if (fsusage_is_network(type)) {
 		if (statvfs_in_child(dir, &v, &e) != 0) {
 			snprintf(err, errlen, "%s: cannot run statvfs in a child: %s", dir,
-				 strerror(errno));
+			         strerror(errno));
 			return -1;
 		}
 	} else if (statvfs(dir, &v) != 0) {

@@ -13,11 +13,11 @@
 #include <stddef.h>
 
 struct fs_mount {
-	char *dir;      /* mount point, unescaped ("\040" -> ' ') */
-	char *type;     /* "ext4", "nfs4", "fuse.sshfs" */
-	char *source;   /* "/dev/vda1", "server:/export" */
-	unsigned dev;   /* makedev(major, minor) of the mounted filesystem */
-	bool readonly;  /* mounted read-only */
+	char *dir;     /* mount point, unescaped ("\040" -> ' ') */
+	char *type;    /* "ext4", "nfs4", "fuse.sshfs" */
+	char *source;  /* "/dev/vda1", "server:/export" */
+	unsigned dev;  /* makedev(major, minor) of the mounted filesystem */
+	bool readonly; /* mounted read-only */
 };
 
 struct fs_table {
@@ -30,7 +30,7 @@ struct fs_usage {
 	double capacity;     /* bytes usable by non-root: used + available */
 	double total;        /* bytes in all (including root's reserve) */
 	double inodes_used;  /* inodes in use; 0 with inodes_total 0 when the
-				filesystem has no fixed inode count (btrfs, vfat) */
+	                        filesystem has no fixed inode count (btrfs, vfat) */
 	double inodes_total; /* inodes usable: used + available */
 };
 

@@ -18,24 +18,24 @@
 
 enum state { STATE_OK = 0, STATE_WARNING = 1, STATE_CRITICAL = 2, STATE_UNKNOWN = 3 };
 
-#define OUTPUT_TEXT_MAX 512
+#define OUTPUT_TEXT_MAX  512
 #define OUTPUT_LABEL_MAX 128
 #define OUTPUT_LINES_MAX 64
-#define OUTPUT_PERF_MAX 96
+#define OUTPUT_PERF_MAX  96
 
 struct perf {
 	char label[OUTPUT_LABEL_MAX];
-	double value;     /* NAN prints as U (value could not be determined) */
-	const char *uom;  /* "", "B", "s", "%", "c" */
-	char warn[64];    /* range text, may be empty */
+	double value;    /* NAN prints as U (value could not be determined) */
+	const char *uom; /* "", "B", "s", "%", "c" */
+	char warn[64];   /* range text, may be empty */
 	char crit[64];
-	double min, max;  /* NAN when absent */
+	double min, max; /* NAN when absent */
 };
 
 struct output {
-	const char *service;                     /* "DISK_TREND" */
+	const char *service; /* "DISK_TREND" */
 	enum state state;
-	char summary[OUTPUT_TEXT_MAX];           /* text after "STATE - " */
+	char summary[OUTPUT_TEXT_MAX];                 /* text after "STATE - " */
 	char lines[OUTPUT_LINES_MAX][OUTPUT_TEXT_MAX]; /* long output */
 	size_t nlines;
 	struct perf perf[OUTPUT_PERF_MAX];

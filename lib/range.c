@@ -41,7 +41,7 @@ static int not_a_number(const char *s, char *err, size_t errlen)
 
 	if (strncasecmp(word, "inf", 3) == 0)
 		return errbuf_fail(err, errlen,
-		            "'%s' is not a number; write '~:N' or 'N:' for an open end", s);
+		                   "'%s' is not a number; write '~:N' or 'N:' for an open end", s);
 	return errbuf_fail(err, errlen, "expected a number at '%s'", s);
 }
 
@@ -153,11 +153,11 @@ static int check_ends(struct range *r, const struct end *start, const struct end
 		return errbuf_fail(err, errlen, "both ends are infinite: nothing to judge");
 	if (start->text && end->text && start->unit != end->unit)
 		return errbuf_fail(err, errlen, "'%.*s' and '%.*s' must carry the same unit",
-		            start->textlen, start->text, end->textlen, end->text);
+		                   start->textlen, start->text, end->textlen, end->text);
 	if (!r->start_inf && !r->end_inf && r->start > r->end)
 		return errbuf_fail(err, errlen, "start %.*s is greater than end %.*s",
-		            start->text ? start->textlen : 1, start->text ? start->text : "0",
-		            end->textlen, end->text);
+		                   start->text ? start->textlen : 1,
+		                   start->text ? start->text : "0", end->textlen, end->text);
 	r->unit = start->text ? start->unit : end->text ? end->unit : RANGE_UNIT_PLAIN;
 	return 0;
 }

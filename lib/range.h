@@ -31,11 +31,11 @@ enum range_unit {
 };
 
 struct range {
-	double start;        /* lower end; ignored when start_inf */
-	double end;          /* upper end; ignored when end_inf */
-	bool start_inf;      /* "~:" - no lower end */
-	bool end_inf;        /* "N:" - no upper end */
-	bool inside;         /* "@" - alert when inside instead of outside */
+	double start;   /* lower end; ignored when start_inf */
+	double end;     /* upper end; ignored when end_inf */
+	bool start_inf; /* "~:" - no lower end */
+	bool end_inf;   /* "N:" - no upper end */
+	bool inside;    /* "@" - alert when inside instead of outside */
 	enum range_unit unit;
 };
 

@@ -212,8 +212,8 @@ int series_key_valid(const char *key, char *err, size_t errlen)
 	if (len == 0)
 		return errbuf_fail(err, errlen, "series key is empty");
 	if (len > KEY_MAX)
-		return errbuf_fail(err, errlen, "series key is too long (%zu bytes, at most %d)", len,
-		            KEY_MAX);
+		return errbuf_fail(err, errlen, "series key is too long (%zu bytes, at most %d)",
+		                   len, KEY_MAX);
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_char((const unsigned char *)key + i, len - i);
 
@@ -433,7 +433,8 @@ static int open_locked(const char *path, enum series_mode mode, int create, int 
 		if (fd < 0 && errno == ENOENT && !create)
 			return SERIES_ENOENT;
 		if (fd < 0)
-			return errbuf_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			return errbuf_fail(err, errlen, "cannot open %s: %s", path,
+			                   strerror(errno));
 		if (flock(fd, mode == SERIES_WRITE ? LOCK_EX : LOCK_SH) != 0 ||
 		    fstat(fd, &fst) != 0) {
 			int e = errno;
@@ -534,8 +535,9 @@ static int move_aside(struct series *s, const char *why, char *notice, size_t no
 		rc = 0;
 	}
 	if (rc != 0)
-		errbuf_fail(err, errlen, "history file %s is corrupt (%s) and cannot be moved aside: %s",
-		     s->path, why, strerror(errno));
+		errbuf_fail(err, errlen,
+		            "history file %s is corrupt (%s) and cannot be moved aside: %s",
+		            s->path, why, strerror(errno));
 	else if (notice != NULL && noticelen > 0)
 		snprintf(notice, noticelen,
 		         "history file %s is corrupt (%s); moved to %s, starting a new history",
@@ -599,7 +601,8 @@ int series_open(const char *dir, const char *key, enum series_mode mode, struct 
 	if (rc == 2)
 		rc = open_once(s, NULL, 0, err, errlen);
 	if (rc == 2)
-		rc = errbuf_fail(err, errlen, "history file %s is corrupt again after a restart", s->path);
+		rc = errbuf_fail(err, errlen, "history file %s is corrupt again after a restart",
+		                 s->path);
 	if (rc != 0) {
 		series_close(s);
 		return rc;
@@ -662,7 +665,8 @@ int series_load(struct series *s, int64_t since, struct sample **out, size_t *n,
 	if ((m = s->count - from) == 0)
 		return 0;
 	if ((buf = malloc(m * sizeof(*buf))) == NULL)
-		return errbuf_fail(err, errlen, "out of memory loading %zu samples from %s", m, s->path);
+		return errbuf_fail(err, errlen, "out of memory loading %zu samples from %s", m,
+		                   s->path);
 	if (read_records(s, from, m, buf, err, errlen) != 0) {
 		free(buf);
 		return -1;
@@ -718,12 +722,12 @@ static int check_input(const struct series *s, const struct sample *smp, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(smp[i].value) || !isfinite(smp[i].capacity))
 			return errbuf_fail(err, errlen,
-			            "cannot add to %s: sample %zu is not a finite number", s->path,
-			            i + 1);
+			                   "cannot add to %s: sample %zu is not a finite number",
+			                   s->path, i + 1);
 		if (smp[i].capacity < 0)
 			return errbuf_fail(err, errlen,
-			            "cannot add to %s: sample %zu has a negative capacity", s->path,
-			            i + 1);
+			                   "cannot add to %s: sample %zu has a negative capacity",
+			                   s->path, i + 1);
 	}
 	return 0;
 }
@@ -774,7 +778,7 @@ static int append_records(struct series *s, const struct sample *b, size_t n, ch
 
 	if (s->size != end && ftruncate(s->fd, end) != 0)
 		return errbuf_fail(err, errlen, "cannot cut the torn tail of %s: %s", s->path,
-		            strerror(errno));
+		                   strerror(errno));
 	s->size = end;
 	w = pwrite(s->fd, b, len, end);
 	if (w != (ssize_t)len) {
@@ -826,7 +830,8 @@ static int write_temp(const struct series *s, const struct sample *v, size_t n, 
 	if ((*tmp = concat3(s->path, TMP_SUFFIX, "")) == NULL)
 		return errbuf_fail(err, errlen, "out of memory");
 	if ((fd = mkostemp(*tmp, O_CLOEXEC)) < 0) {
-		errbuf_fail(err, errlen, "cannot create a temp file in %s: %s", s->dir, strerror(errno));
+		errbuf_fail(err, errlen, "cannot create a temp file in %s: %s", s->dir,
+		            strerror(errno));
 		free(*tmp);
 		*tmp = NULL;
 		return -1;
@@ -856,7 +861,8 @@ static int replace_file(struct series *s, const struct sample *v, size_t n, char
 	if ((fd = write_temp(s, v, n, &tmp, err, errlen)) < 0)
 		return -1;
 	if (rename(tmp, s->path) != 0) {
-		errbuf_fail(err, errlen, "cannot rename %s to %s: %s", tmp, s->path, strerror(errno));
+		errbuf_fail(err, errlen, "cannot rename %s to %s: %s", tmp, s->path,
+		            strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -908,7 +914,8 @@ int series_add(struct series *s, const struct sample *smp, size_t n,
 	if (b == NULL || tmp == NULL) {
 		free(b);
 		free(tmp);
-		return errbuf_fail(err, errlen, "out of memory adding %zu samples to %s", n, s->path);
+		return errbuf_fail(err, errlen, "out of memory adding %zu samples to %s", n,
+		                   s->path);
 	}
 	memcpy(b, smp, n * sizeof(*b));
 	sort_samples(b, tmp, n);
@@ -947,7 +954,7 @@ static int collect_keys(const char *dir, char ***keys, size_t *n, char *err, siz
 	*n = 0;
 	if (d == NULL)
 		return errbuf_fail(err, errlen, "cannot read state directory %s: %s", dir,
-		            strerror(errno));
+		                   strerror(errno));
 	while (errno = 0, (de = readdir(d)) != NULL) {
 		if (decode_name(de->d_name, key, sizeof(key)) != 0)
 			continue;
@@ -967,7 +974,8 @@ static int collect_keys(const char *dir, char ***keys, size_t *n, char *err, siz
 
 		closedir(d);
 		free_keys(*keys, *n);
-		return errbuf_fail(err, errlen, "cannot read state directory %s: %s", dir, strerror(e));
+		return errbuf_fail(err, errlen, "cannot read state directory %s: %s", dir,
+		                   strerror(e));
 	}
 	closedir(d);
 	if (*n > 1)
@@ -1027,7 +1035,7 @@ static int mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 		*q = '\0';
 		if (mkdir(p, mode) != 0 && errno != EEXIST) {
 			errbuf_fail(err, errlen, "cannot create state directory %s: %s", p,
-			     strerror(errno));
+			            strerror(errno));
 			free(p);
 			return -1;
 		}
@@ -1049,7 +1057,7 @@ static int check_dir(const char *path, char *err, size_t errlen)
 		return errbuf_fail(err, errlen, "state directory %s is not a directory", path);
 	if (access(path, W_OK | X_OK) != 0)
 		return errbuf_fail(err, errlen, "state directory %s is not writable: %s", path,
-		            strerror(errno));
+		                   strerror(errno));
 	return 0;
 }
 
@@ -1076,10 +1084,11 @@ static int user_dir(char *out, size_t outlen, char *err, size_t errlen)
 	else if (home != NULL && home[0] == '/')
 		path = concat3(home, "/.local/state/trendtrap", "");
 	else
-		return errbuf_fail(err, errlen,
-		            "no usable state directory: %s is not writable and HOME is not set; "
-		            "set TRENDTRAP_STATE_DIR",
-		            TT_DEFAULT_STATE_DIR);
+		return errbuf_fail(
+		        err, errlen,
+		        "no usable state directory: %s is not writable and HOME is not set; "
+		        "set TRENDTRAP_STATE_DIR",
+		        TT_DEFAULT_STATE_DIR);
 	if (path == NULL)
 		return errbuf_fail(err, errlen, "out of memory");
 	rc = use_dir(path, 0700, out, outlen, err, errlen);

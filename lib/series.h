@@ -38,7 +38,7 @@ struct series_retention {
 };
 
 /* Defaults: 35 days, 20000 samples (two months of 5-minute checks). */
-#define SERIES_KEEP_AGE_DEFAULT (35.0 * 86400)
+#define SERIES_KEEP_AGE_DEFAULT   (35.0 * 86400)
 #define SERIES_KEEP_COUNT_DEFAULT 20000
 
 /* Return codes besides 0 and -1. */
@@ -57,7 +57,7 @@ int series_key_valid(const char *key, char *err, size_t errlen);
  * is moved aside and NOTICE receives one line saying so (else NOTICE is "").
  * Returns 0, SERIES_ENOENT, or -1 with ERR set. */
 int series_open(const char *dir, const char *key, enum series_mode mode, struct series **out,
-		char *notice, size_t noticelen, char *err, size_t errlen);
+                char *notice, size_t noticelen, char *err, size_t errlen);
 
 /* Number of complete samples in the file. */
 size_t series_count(const struct series *s);
@@ -65,13 +65,13 @@ size_t series_count(const struct series *s);
 /* Load the samples with t >= SINCE, oldest first, into a new malloc'ed array
  * (*OUT, *N; free() it). Returns 0 or -1. */
 int series_load(struct series *s, int64_t since, struct sample **out, size_t *n, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* Add N samples (any order, any times) in a SERIES_WRITE series, keep the file
  * sorted by time, and apply RET. An append at or after the newest sample is one
  * write; anything else rewrites the file atomically. Returns 0 or -1. */
 int series_add(struct series *s, const struct sample *smp, size_t n,
-	       const struct series_retention *ret, char *err, size_t errlen);
+               const struct series_retention *ret, char *err, size_t errlen);
 
 /* Unlock and close; NULL is fine. */
 void series_close(struct series *s);
@@ -79,7 +79,7 @@ void series_close(struct series *s);
 /* Call CB for every series key under DIR (sorted). Stops and returns CB's value
  * when non-zero. Returns 0 or -1. */
 int series_list(const char *dir, int (*cb)(const char *key, void *arg), void *arg, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* Delete the series KEY (under its lock). Returns 0, SERIES_ENOENT or -1. */
 int series_forget(const char *dir, const char *key, char *err, size_t errlen);

@@ -36,13 +36,14 @@ int statusset_parse(const char *text, struct statusset *s, char *err, size_t err
 		}
 		if (lo < 0 || hi < 0 || (*p != ',' && *p != '\0'))
 			return errbuf_fail(err, errlen,
-					   "expected statuses such as 500-599,429 (3 digits each), "
-					   "got '%s'", text);
+			                   "expected statuses such as 500-599,429 (3 digits each), "
+			                   "got '%s'",
+			                   text);
 		if (hi < lo)
 			return errbuf_fail(err, errlen, "range %d-%d is reversed", lo, hi);
 		if (s->n == STATUSSET_MAX)
 			return errbuf_fail(err, errlen, "at most %d statuses or ranges",
-					   STATUSSET_MAX);
+			                   STATUSSET_MAX);
 		s->r[s->n].lo = lo;
 		s->r[s->n].hi = hi;
 		s->n++;

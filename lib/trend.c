@@ -695,7 +695,7 @@ static void set_time_left(struct trend_result *r, double t, double lo, double hi
  * make the old ramp's extrapolation raise an alarm, and one noisy sample must
  * not either. */
 static double distance_left(const struct trend_result *r, const struct trend_params *p,
-			    const struct fit *f)
+                            const struct fit *f)
 {
 	double fitted = p->direction * (p->limit - f->level);
 	double latest = p->direction * (p->limit - r->level);
@@ -766,8 +766,9 @@ static void evaluate_window(const struct sample *w, size_t m, int64_t now,
 		project(r, p, &f);
 	else if (r->exhausted)
 		set_time_left(r, 0, 0, 0);
-	r->trusted = r->time_left == 0 ||
-		     (r->time_left > 0 && (p->horizon == 0 || r->time_left <= p->horizon * r->span));
+	r->trusted =
+	        r->time_left == 0 ||
+	        (r->time_left > 0 && (p->horizon == 0 || r->time_left <= p->horizon * r->span));
 }
 
 int trend_evaluate(const struct sample *s, size_t n, int64_t now, const struct trend_params *p,

@@ -39,12 +39,12 @@ struct trend_params {
 	size_t min_samples; /* samples a segment needs before a trend is estimated */
 	double min_span;    /* seconds a segment must cover likewise */
 	int direction;      /* +1: the value rises toward limit (disk used);
-			       -1: it falls toward limit (memory available) */
+	                       -1: it falls toward limit (memory available) */
 	double limit;       /* the level at which the resource is exhausted */
 	double step_min;    /* smallest level shift treated as a step (absolute);
-			       0 = 2% of the latest capacity */
+	                       0 = 2% of the latest capacity */
 	double horizon;     /* a projection is trusted up to this many times the
-			       span of history it comes from; 0 = always */
+	                       span of history it comes from; 0 = always */
 };
 
 /* Defaults: Theil-Sen, 7 days, 6 samples, 10 minutes, direction +1, limit 0,
@@ -76,23 +76,23 @@ struct trend_result {
 	double slope;          /* value units per second; NAN while collecting */
 	double slope_lo;       /* ~95% confidence range of the slope */
 	double slope_hi;
-	double level;          /* the latest sample's value */
-	double time_left;      /* seconds until limit: 0 when already exhausted,
-				  NAN when not moving toward it or collecting */
-	double time_left_lo;   /* range from the slope's confidence range; */
-	double time_left_hi;   /* _hi is INFINITY when slope_lo is not toward it */
-	bool exhausted;        /* level is at or beyond limit */
-	bool trusted;          /* time_left is 0, or within horizon x span: a
-				  projection fit to alert on. A sawtooth's
-				  first tooth, or an hour of a backup's writes,
-				  must not raise a 10-day projection */
-	bool moving;           /* slope significantly toward the limit */
+	double level;        /* the latest sample's value */
+	double time_left;    /* seconds until limit: 0 when already exhausted,
+	                        NAN when not moving toward it or collecting */
+	double time_left_lo; /* range from the slope's confidence range; */
+	double time_left_hi; /* _hi is INFINITY when slope_lo is not toward it */
+	bool exhausted;      /* level is at or beyond limit */
+	bool trusted;        /* time_left is 0, or within horizon x span: a
+	                        projection fit to alert on. A sawtooth's
+	                        first tooth, or an hour of a backup's writes,
+	                        must not raise a 10-day projection */
+	bool moving;         /* slope significantly toward the limit */
 };
 
 /* Evaluate the samples S[0..N) (sorted by time; samples after NOW are ignored)
  * at NOW. N may be 0. Returns 0, or -1 when P is invalid (ERR says why). */
 int trend_evaluate(const struct sample *s, size_t n, int64_t now, const struct trend_params *p,
-		   struct trend_result *r, char *err, size_t errlen);
+                   struct trend_result *r, char *err, size_t errlen);
 
 /* Index of the first sample with t >= T in sorted S[0..N) (binary search). */
 size_t trend_lower_bound(const struct sample *s, size_t n, int64_t t);

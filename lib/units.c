@@ -123,13 +123,14 @@ int units_parse_size(const char *text, double *bytes, char *err, size_t errlen)
 		return errbuf_fail(err, errlen, "negative size '%s'", text);
 	n = units_scan_number(text, &v);
 	if (n == 0)
-		return errbuf_fail(err, errlen, "'%s' is not a size; expected e.g. 512B, 100MiB or 2GB",
-		            text);
+		return errbuf_fail(err, errlen,
+		                   "'%s' is not a size; expected e.g. 512B, 100MiB or 2GB", text);
 	if (text[n]) {
 		factor = units_size_factor(text + n, &ulen);
 		if (factor == 0 || text[n + ulen])
-			return errbuf_fail(err, errlen, "bad size unit '%s' in '%s'; use " SIZE_UNITS_HELP,
-			            text + n, text);
+			return errbuf_fail(err, errlen,
+			                   "bad size unit '%s' in '%s'; use " SIZE_UNITS_HELP,
+			                   text + n, text);
 	}
 	v *= factor;
 	if (!isfinite(v))
@@ -170,16 +171,19 @@ static int duration_component(const char **sp, size_t *next, double *total, cons
 
 	n = units_scan_number(s, &v);
 	if (n == 0)
-		return errbuf_fail(err, errlen, "expected a number at '%s' in duration '%s'", s, text);
+		return errbuf_fail(err, errlen, "expected a number at '%s' in duration '%s'", s,
+		                   text);
 	u = duration_unit(s[n]);
 	if (s[n] == '\0')
-		return errbuf_fail(err, errlen, "missing unit after '%s' in duration '%s'", s, text);
+		return errbuf_fail(err, errlen, "missing unit after '%s' in duration '%s'", s,
+		                   text);
 	if (u == NDURATION_UNITS)
-		return errbuf_fail(err, errlen, "unknown unit '%c' in duration '%s'; use w, d, h, m or s",
-		            s[n], text);
+		return errbuf_fail(err, errlen,
+		                   "unknown unit '%c' in duration '%s'; use w, d, h, m or s", s[n],
+		                   text);
 	if (u < *next)
-		return errbuf_fail(err, errlen, "units must be written largest first, each once: '%s'",
-		            text);
+		return errbuf_fail(err, errlen,
+		                   "units must be written largest first, each once: '%s'", text);
 	*total += v * duration_units[u].seconds;
 	*next = u + 1;
 	*sp = s + n + 1;

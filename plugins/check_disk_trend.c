@@ -20,8 +20,8 @@
 #include "units.h"
 
 #define MAX_TARGETS 256
-#define MOUNTINFO "/proc/self/mountinfo"
-#define HOST_LOCAL "localhost"
+#define MOUNTINFO   "/proc/self/mountinfo"
+#define HOST_LOCAL  "localhost"
 
 enum { OPT_ALL = PLUGIN_OPT_OWN, OPT_INODES, OPT_FULL_AT };
 
@@ -29,82 +29,84 @@ struct disk_opts {
 	struct plugin_common c;
 	const char *paths[MAX_TARGETS]; /* -p, as given */
 	size_t npaths;
-	bool all;                        /* --all (also when no -p is given) */
-	char *exclude[MAX_TARGETS];      /* -X filesystem types */
+	bool all;                   /* --all (also when no -p is given) */
+	char *exclude[MAX_TARGETS]; /* -X filesystem types */
 	size_t nexclude;
-	bool inodes;                     /* --inodes: judge inodes as a second series */
-	struct judge_levels levels;      /* -w/-c on used percent */
-	double full_at;                  /* --full-at: percent, or bytes when !full_at_pct */
+	bool inodes;                /* --inodes: judge inodes as a second series */
+	struct judge_levels levels; /* -w/-c on used percent */
+	double full_at;             /* --full-at: percent, or bytes when !full_at_pct */
 	bool full_at_pct;
-	struct remote_opts remote;       /* -H and the SNMP options: the agent's disks */
+	struct remote_opts remote; /* -H and the SNMP options: the agent's disks */
 };
 
 /* plugin_item.kind: which series of a filesystem an item is. */
 enum { KIND_SPACE, KIND_INODES };
 
 static const char help_text[] =
-	"check_disk_trend - alert on the trend of disk usage: growth per day and the\n"
-	"projected time until a filesystem is full, as well as its level.\n"
-	"\n"
-	"Usage: check_disk_trend [-H HOST[:PORT] [SNMP options]] [-p PATH]... [--all]\n"
-	"         [-X TYPE]... [-w RANGE] [-c RANGE]\n"
-	"         [--warn-time-left DURATION] [--crit-time-left DURATION] [--full-at SIZE|PCT]\n"
-	"         [--inodes] [--window DURATION] [--replay FILE] [options]\n"
-	"\n"
-	"Filesystems:\n"
-	"  -p, --path PATH          the filesystem holding PATH (repeatable)\n"
-	"      --all                every real filesystem (the default without -p): pseudo\n"
-	"                           filesystems (proc, tmpfs, cgroup, squashfs...) and read-only\n"
-	"                           mounts are skipped, bind mounts are counted once\n"
-	"  -X, --exclude-type TYPE  with --all, skip filesystems of TYPE too (repeatable)\n"
-	"      --inodes             judge inode usage too, as a second series per filesystem\n"
-	"\n"
-	"Thresholds (critical is judged before warning):\n"
-	"  -w, --warning RANGE      level range on used percent, e.g. 80 or 80% (alert above 80%)\n"
-	"  -c, --critical RANGE     likewise; ranges as in the Monitoring Plugins guidelines:\n"
-	"                           10, 10:, ~:10, 10:20, @10:20\n"
-	"      --warn-time-left D   WARNING when projected full in less than D (default 14d)\n"
-	"      --crit-time-left D   CRITICAL when projected full in less than D (default 3d)\n"
-	"      --full-at SIZE|PCT   the level that counts as full (default 100%; e.g. 95%, 900GiB)\n"
-	"\n"
-	"Trend:\n"
-	"      --window D           history the trend is estimated over (default 7d)\n"
-	"      --min-samples N      samples needed before a trend is estimated (default 6)\n"
-	"      --min-span D         time those samples must cover (default 10m)\n"
-	"      --estimator E        theil-sen (robust, default) or least-squares\n"
-	"      --insufficient M     level: judge levels only until a trend exists (default);\n"
-	"                           unknown: UNKNOWN until then\n"
-	"      --horizon N          alert on a projection only up to N times the span of\n"
-	"                           history it comes from (default 4; 0 = always)\n"
-	"\n"
-	REMOTE_HELP_HEAD REMOTE_HELP_PRIV_LONG REMOTE_HELP_TAIL
-	"  With -H, -p names the agent's filesystems (\"/\", \"/var\", or \"C:\" on Windows)\n"
-	"  and --all (the default) takes every disk it lists.\n"
-	"\n"
-	"History:\n"
-	"      --state-dir DIR      where histories are kept (default /var/lib/trendtrap when\n"
-	"                           writable, else ~/.local/state/trendtrap; or $TRENDTRAP_STATE_DIR)\n"
-	"      --state-key KEY      history key for a single filesystem (default disk/localhost/MOUNT)\n"
-	"      --keep D             history retention (default 35d)\n"
-	"      --replay FILE        evaluate a CSV history (time,used_bytes,capacity_bytes) as live\n"
-	"                           runs would have, one output row per input row; writes no state\n"
-	"\n"
-	PLUGIN_HELP_GENERAL
-	"\n"
-	"Examples:\n"
-	"  check_disk_trend -p /                          # trend of /, default thresholds\n"
-	"  check_disk_trend -p / -p /var -w 80 -c 90 --warn-time-left 14d --crit-time-left 3d\n"
-	"  check_disk_trend --all -X nfs4 --full-at 95%\n"
-	"  check_disk_trend --replay history.csv -c 95 --crit-time-left 2d\n"
-	"  TRENDTRAP_SNMP_COMMUNITY=public check_disk_trend -H web01 -p / -p /var\n";
+        "check_disk_trend - alert on the trend of disk usage: growth per day and the\n"
+        "projected time until a filesystem is full, as well as its level.\n"
+        "\n"
+        "Usage: check_disk_trend [-H HOST[:PORT] [SNMP options]] [-p PATH]... [--all]\n"
+        "         [-X TYPE]... [-w RANGE] [-c RANGE]\n"
+        "         [--warn-time-left DURATION] [--crit-time-left DURATION] [--full-at SIZE|PCT]\n"
+        "         [--inodes] [--window DURATION] [--replay FILE] [options]\n"
+        "\n"
+        "Filesystems:\n"
+        "  -p, --path PATH          the filesystem holding PATH (repeatable)\n"
+        "      --all                every real filesystem (the default without -p): pseudo\n"
+        "                           filesystems (proc, tmpfs, cgroup, squashfs...) and read-only\n"
+        "                           mounts are skipped, bind mounts are counted once\n"
+        "  -X, --exclude-type TYPE  with --all, skip filesystems of TYPE too (repeatable)\n"
+        "      --inodes             judge inode usage too, as a second series per filesystem\n"
+        "\n"
+        "Thresholds (critical is judged before warning):\n"
+        "  -w, --warning RANGE      level range on used percent, e.g. 80 or 80% (alert above 80%)\n"
+        "  -c, --critical RANGE     likewise; ranges as in the Monitoring Plugins guidelines:\n"
+        "                           10, 10:, ~:10, 10:20, @10:20\n"
+        "      --warn-time-left D   WARNING when projected full in less than D (default 14d)\n"
+        "      --crit-time-left D   CRITICAL when projected full in less than D (default 3d)\n"
+        "      --full-at SIZE|PCT   the level that counts as full (default 100%; e.g. 95%, "
+        "900GiB)\n"
+        "\n"
+        "Trend:\n"
+        "      --window D           history the trend is estimated over (default 7d)\n"
+        "      --min-samples N      samples needed before a trend is estimated (default 6)\n"
+        "      --min-span D         time those samples must cover (default 10m)\n"
+        "      --estimator E        theil-sen (robust, default) or least-squares\n"
+        "      --insufficient M     level: judge levels only until a trend exists (default);\n"
+        "                           unknown: UNKNOWN until then\n"
+        "      --horizon N          alert on a projection only up to N times the span of\n"
+        "                           history it comes from (default 4; 0 = always)\n"
+        "\n" REMOTE_HELP_HEAD REMOTE_HELP_PRIV_LONG REMOTE_HELP_TAIL
+        "  With -H, -p names the agent's filesystems (\"/\", \"/var\", or \"C:\" on Windows)\n"
+        "  and --all (the default) takes every disk it lists.\n"
+        "\n"
+        "History:\n"
+        "      --state-dir DIR      where histories are kept (default /var/lib/trendtrap when\n"
+        "                           writable, else ~/.local/state/trendtrap; or "
+        "$TRENDTRAP_STATE_DIR)\n"
+        "      --state-key KEY      history key for a single filesystem (default "
+        "disk/localhost/MOUNT)\n"
+        "      --keep D             history retention (default 35d)\n"
+        "      --replay FILE        evaluate a CSV history (time,used_bytes,capacity_bytes) as "
+        "live\n"
+        "                           runs would have, one output row per input row; writes no "
+        "state\n"
+        "\n" PLUGIN_HELP_GENERAL "\n"
+        "Examples:\n"
+        "  check_disk_trend -p /                          # trend of /, default thresholds\n"
+        "  check_disk_trend -p / -p /var -w 80 -c 90 --warn-time-left 14d --crit-time-left 3d\n"
+        "  check_disk_trend --all -X nfs4 --full-at 95%\n"
+        "  check_disk_trend --replay history.csv -c 95 --crit-time-left 2d\n"
+        "  TRENDTRAP_SNMP_COMMUNITY=public check_disk_trend -H web01 -p / -p /var\n";
 
 static const struct option disk_options[] = {
-	{"path", required_argument, NULL, 'p'},
-	{"all", no_argument, NULL, OPT_ALL},
-	{"exclude-type", required_argument, NULL, 'X'},
-	{"inodes", no_argument, NULL, OPT_INODES},
-	{"full-at", required_argument, NULL, OPT_FULL_AT},
-	{NULL, 0, NULL, 0},
+        {"path", required_argument, NULL, 'p'},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"exclude-type", required_argument, NULL, 'X'},
+        {"inodes", no_argument, NULL, OPT_INODES},
+        {"full-at", required_argument, NULL, OPT_FULL_AT},
+        {NULL, 0, NULL, 0},
 };
 
 static void parse_level(struct disk_opts *o, const char *name, const char *arg, struct range *r)
@@ -124,8 +126,9 @@ static void parse_full_at(struct disk_opts *o, const char *arg)
 		errno = 0;
 		o->full_at = strtod(arg, &end);
 		if (errno != 0 || end != arg + len - 1 || !(o->full_at > 0 && o->full_at <= 100))
-			plugin_die(&o->c, "--full-at '%s': expected a percentage above 0 and up to 100",
-				   arg);
+			plugin_die(&o->c,
+			           "--full-at '%s': expected a percentage above 0 and up to 100",
+			           arg);
 		o->full_at_pct = true;
 	} else if (units_parse_size(arg, &o->full_at, err, sizeof(err)) != 0) {
 		plugin_die(&o->c, "--full-at '%s': %s", arg, err);
@@ -135,7 +138,7 @@ static void parse_full_at(struct disk_opts *o, const char *arg)
 }
 
 static void add_arg(struct disk_opts *o, const char **list, size_t *n, const char *arg,
-		    const char *name)
+                    const char *name)
 {
 	if (*n == MAX_TARGETS)
 		plugin_die(&o->c, "%s: at most %d may be given", name, MAX_TARGETS);
@@ -174,7 +177,7 @@ static void check_remote_args(const struct disk_opts *o)
 		return;
 	if (o->nexclude > 0)
 		plugin_die(&o->c, "-X/--exclude-type: filesystem types are not known over SNMP; "
-				  "name the filesystems with -p");
+		                  "name the filesystems with -p");
 	if (o->inodes)
 		plugin_die(&o->c, "--inodes: inode counts are not available over SNMP");
 }
@@ -217,15 +220,15 @@ static double full_limit(const struct disk_opts *o, const struct sample *cur, bo
 
 /* Evaluate one series: the history HIST[0..N) (including CUR) at NOW. */
 static void disk_evaluate(const struct disk_opts *o, const struct sample *hist, size_t n,
-			  const struct sample *cur, int64_t now, struct plugin_item *it)
+                          const struct sample *cur, int64_t now, struct plugin_item *it)
 {
 	plugin_evaluate(&o->c, hist, n, cur, now, 1, full_limit(o, cur, it->kind == KIND_INODES),
-			it);
+	                it);
 	plugin_judge(&o->c, judge_level(&o->levels, it->pct), it);
 }
 
 static void replay_eval(void *ctx, const struct sample *hist, size_t n, int64_t now,
-			struct replay_row *row)
+                        struct replay_row *row)
 {
 	struct plugin_item it;
 
@@ -275,21 +278,21 @@ static size_t pick_targets(const struct disk_opts *o, const struct fs_table *mt,
 
 /* The series key: what is measured and where ("disk/localhost/var",
  * "disk/web01/C:\\ Label:OS"), so local and remote histories never mix. */
-static void series_key(const struct disk_opts *o, const char *host, const char *mount,
-		       bool inodes, char *key, size_t len)
+static void series_key(const struct disk_opts *o, const char *host, const char *mount, bool inodes,
+                       char *key, size_t len)
 {
 	if (o->c.state_key != NULL)
 		snprintf(key, len, "%s%s", o->c.state_key, inodes ? "/inodes" : "");
 	else
 		snprintf(key, len, "%s/%s%s%s", inodes ? "inodes" : "disk", host,
-			 mount[0] == '/' ? "" : "/", mount);
+		         mount[0] == '/' ? "" : "/", mount);
 }
 
 /* Add the measurement CUR of one series of MOUNT on HOST to its history and
  * evaluate it. */
 static void check_series(const struct disk_opts *o, const char *dir, const char *host,
-			 const char *mount, const struct sample *cur, bool inodes,
-			 struct plugin_item *r)
+                         const char *mount, const struct sample *cur, bool inodes,
+                         struct plugin_item *r)
 {
 	struct sample *hist;
 	size_t n;
@@ -298,14 +301,13 @@ static void check_series(const struct disk_opts *o, const char *dir, const char 
 	snprintf(r->label, sizeof(r->label), "%s%s", mount, inodes ? " inodes" : "");
 	r->kind = inodes ? KIND_INODES : KIND_SPACE;
 	series_key(o, host, mount, inodes, key, sizeof(key));
-	plugin_history(&o->c, dir, key, cur, cur->t, &hist, &n, r->notice,
-		       sizeof(r->notice));
+	plugin_history(&o->c, dir, key, cur, cur->t, &hist, &n, r->notice, sizeof(r->notice));
 	disk_evaluate(o, hist, n, cur, cur->t, r);
 	free(hist);
 }
 
 static size_t check_target(const struct disk_opts *o, const char *dir, const struct fs_mount *m,
-			   int64_t now, struct plugin_item *r)
+                           int64_t now, struct plugin_item *r)
 {
 	struct fs_usage u;
 
@@ -316,8 +318,8 @@ static size_t check_target(const struct disk_opts *o, const char *dir, const str
 		r->state = STATE_UNKNOWN;
 		return 1;
 	}
-	struct sample space = {now, u.used, u.capacity}, inodes = {now, u.inodes_used,
-								      u.inodes_total};
+	struct sample space = {now, u.used, u.capacity},
+	              inodes = {now, u.inodes_used, u.inodes_total};
 
 	check_series(o, dir, HOST_LOCAL, m->dir, &space, false, &r[0]);
 	if (!o->inodes || u.inodes_total <= 0)
@@ -342,7 +344,7 @@ static void format_growth(const struct plugin_item *r, char *buf, size_t len)
 }
 
 static void format_full(const struct disk_opts *o, const struct plugin_item *r, char *buf,
-			size_t len)
+                        size_t len)
 {
 	char when[64];
 
@@ -380,8 +382,9 @@ static void describe(const void *ctx, const struct plugin_item *r, char *buf, si
 	} else if (!isnan(t->time_left)) {
 		format_full(o, r, full, sizeof(full));
 		units_format_duration(t->span, span, sizeof(span));
-		snprintf(buf, len, "%s %s, %s (%.0f%% used; a trend over %s is too short to alert on)",
-			 r->label, full, growth, r->pct, span);
+		snprintf(buf, len,
+		         "%s %s, %s (%.0f%% used; a trend over %s is too short to alert on)",
+		         r->label, full, growth, r->pct, span);
 	} else {
 		snprintf(buf, len, "%s %.0f%% used, not growing (%s)", r->label, r->pct, growth);
 	}
@@ -410,10 +413,10 @@ static void detail(const void *ctx, const struct plugin_item *r, char *buf, size
 	units_format_duration(t->time_left_lo, lo, sizeof(lo));
 	units_format_duration(t->time_left_hi, hi, sizeof(hi));
 	snprintf(buf, len,
-		 "%s: %s of %s used; slope %.6g/s (95%% range %.6g..%.6g); time left %s..%s; "
-		 "%zu samples, %s",
-		 r->label, used, cap, t->slope, t->slope_lo, t->slope_hi, lo, hi, t->samples,
-		 plugin_segment_name(t->segment, 1));
+	         "%s: %s of %s used; slope %.6g/s (95%% range %.6g..%.6g); time left %s..%s; "
+	         "%zu samples, %s",
+	         r->label, used, cap, t->slope, t->slope_lo, t->slope_hi, lo, hi, t->samples,
+	         plugin_segment_name(t->segment, 1));
 }
 
 static void add_perf(const void *ctx, const struct plugin_item *r, struct output *out)
@@ -440,7 +443,7 @@ static void add_perf(const void *ctx, const struct plugin_item *r, struct output
 
 /* Gather and evaluate this machine's filesystems into R; returns how many items. */
 static size_t run_local(const struct disk_opts *o, const char *dir, int64_t now,
-			struct plugin_item *r)
+                        struct plugin_item *r)
 {
 	struct target targets[MAX_TARGETS];
 	struct fs_table mt;
@@ -460,12 +463,12 @@ static size_t run_local(const struct disk_opts *o, const char *dir, int64_t now,
 }
 
 static const char *const cache_names[] = {"no index cache", "index cache hit",
-					  "index cache miss: walked", "index cache stale: walked"};
+                                          "index cache miss: walked", "index cache stale: walked"};
 
 /* Gather and evaluate the filesystems of the agent -H names into R (and
  * notes into OUT); returns how many items. Exits on an agent failure. */
 static size_t run_remote(const struct disk_opts *o, const char *dir, int64_t now,
-			 struct plugin_item *r, struct output *out)
+                         struct plugin_item *r, struct output *out)
 {
 	struct agent *a = remote_connect(&o->remote, &o->c);
 	struct remote_disks_info info;
@@ -475,13 +478,13 @@ static size_t run_remote(const struct disk_opts *o, const char *dir, int64_t now
 
 	plugin_doing("reading filesystems from %s", o->remote.host);
 	if (remote_disks(a, o->remote.mib, dir, o->paths, o->npaths, &d, &n, &info, err,
-			 sizeof(err)) != 0)
+	                 sizeof(err)) != 0)
 		remote_fail(&o->c, a, agent_last_error(a), err);
 	if (o->c.verbose > 0)
 		output_line(out, "source: SNMP %s, %s, %s", agent_peer(a),
-			    info.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB dskTable"
-							    : "HOST-RESOURCES-MIB hrStorageTable",
-			    cache_names[info.cache]);
+		            info.mib_used == REMOTE_MIB_UCD ? "UCD-SNMP-MIB dskTable"
+		                                            : "HOST-RESOURCES-MIB hrStorageTable",
+		            cache_names[info.cache]);
 	agent_close(a);
 	if (info.note[0] != '\0')
 		output_line(out, "%s", info.note);

@@ -22,9 +22,9 @@
 #include "statusset.h"
 #include "units.h"
 
-#define BUCKET       60     /* seconds per stored bucket */
-#define MAX_POINTS   4096   /* windows the trend is estimated on */
-#define SECRET_MAX   512
+#define BUCKET     60   /* seconds per stored bucket */
+#define MAX_POINTS 4096 /* windows the trend is estimated on */
+#define SECRET_MAX 512
 
 enum {
 	OPT_LOG = PLUGIN_OPT_OWN,
@@ -51,12 +51,12 @@ enum {
 struct err_opts {
 	struct plugin_common c;
 	struct errjudge_opts j;
-	struct statusset errors;        /* --error-status */
-	const char *log;                /* --log FILE */
-	struct accesslog_spec spec;     /* --log-format, --status-field, --time-field */
-	double lookback;                /* --lookback: a first run starts this far back */
+	struct statusset errors;    /* --error-status */
+	const char *log;            /* --log FILE */
+	struct accesslog_spec spec; /* --log-format, --status-field, --time-field */
+	double lookback;            /* --lookback: a first run starts this far back */
 	bool lookback_given;
-	struct es_source es;            /* --es-url and friends */
+	struct es_source es; /* --es-url and friends */
 	const char *es_password_file;
 	const char *es_api_key_file;
 	char es_password[SECRET_MAX];
@@ -70,87 +70,86 @@ struct err_view {
 };
 
 static const char help_text[] =
-	"check_error_trend - alert on the share of HTTP errors: its level, its increase\n"
-	"against a baseline, and its trend (the time until it reaches the critical level).\n"
-	"\n"
-	"Usage: check_error_trend --log FILE | --es-url URL --index PATTERN\n"
-	"         [-w RANGE] [-c RANGE] [--window D] [--baseline D|previous]\n"
-	"         [--warn-increase F] [--crit-increase F] [--trend-window D]\n"
-	"         [--warn-time-left D] [--crit-time-left D] [--replay FILE] [options]\n"
-	"\n"
-	"Sources (one):\n"
-	"      --log FILE           an access log, read incrementally (rotation by rename\n"
-	"                           or copytruncate is followed)\n"
-	"      --log-format F       combined (also common; default) or json (JSON lines)\n"
-	"      --lookback D         a first run reads this much of the log (default: what\n"
-	"                           the windows need)\n"
-	"      --es-url URL         Elasticsearch (http or https), with --index PATTERN\n"
-	"      --query Q            query_string filter, e.g. service:api\n"
-	"      --ca-file FILE       CA for https (verification is always on)\n"
-	"      --es-user USER       basic auth user; the password from --es-password-file\n"
-	"                           or TRENDTRAP_ES_PASSWORD\n"
-	"      --es-api-key-file F  an API key (or TRENDTRAP_ES_API_KEY)\n"
-	"      --time-field F       the time field (default time for JSON logs, @timestamp\n"
-	"                           for Elasticsearch)\n"
-	"      --status-field F     the status field (default status)\n"
-	"      --error-status S     statuses that count as errors (default 500-599;\n"
-	"                           e.g. 500-599,429)\n"
-	"\n"
-	"Thresholds (critical is judged before warning):\n"
-	"  -w, --warning RANGE      on the error ratio in percent, e.g. 2 (alert above 2%)\n"
-	"  -c, --critical RANGE     likewise; also the level the trend projects toward\n"
-	"      --window D           the ratio is taken over the last D (default 5m)\n"
-	"      --min-requests N     fewer requests than N: reported, not judged (default 20)\n"
-	"      --baseline D         compare with the same window D ago (default 1d), or\n"
-	"                           'previous': the hour before the window; 'none'\n"
-	"      --warn-increase F    WARNING when the ratio is F times the baseline's\n"
-	"      --crit-increase F    CRITICAL likewise\n"
-	"      --warn-time-left D   WARNING when the trend reaches the critical level within D\n"
-	"                           (default 1d)\n"
-	"      --crit-time-left D   likewise CRITICAL (default 6h)\n"
-	"\n"
-	"Trend:\n"
-	"      --trend-window D     history the trend is estimated over (default 1d)\n"
-	"      --min-samples N, --min-span D, --estimator E, --insufficient M, --horizon N\n"
-	"                           as for check_disk_trend\n"
-	"\n"
-	"History:\n"
-	"      --state-dir DIR      where log histories and positions are kept\n"
-	"      --state-key KEY      history key (default errors/<absolute log path>)\n"
-	"      --keep D             history retention (default 35d)\n"
-	"      --replay FILE        evaluate a CSV of buckets (time,requests,errors) as live\n"
-	"                           runs would have; writes no state\n"
-	"\n" PLUGIN_HELP_GENERAL
-	"\n"
-	"Examples:\n"
-	"  check_error_trend --log /var/log/nginx/access.log -w 2 -c 5\n"
-	"  check_error_trend --log /var/log/nginx/access.log --error-status 500-599,429 \\\n"
-	"      --baseline 1d --warn-increase 2 --crit-increase 5\n"
-	"  check_error_trend --es-url https://es:9200 --index 'logs-*' --query service:api \\\n"
-	"      --ca-file /etc/ssl/es-ca.pem --es-api-key-file /etc/trendtrap/es.key -c 5\n"
-	"  check_error_trend --replay buckets.csv -c 5 --window 5m\n";
+        "check_error_trend - alert on the share of HTTP errors: its level, its increase\n"
+        "against a baseline, and its trend (the time until it reaches the critical level).\n"
+        "\n"
+        "Usage: check_error_trend --log FILE | --es-url URL --index PATTERN\n"
+        "         [-w RANGE] [-c RANGE] [--window D] [--baseline D|previous]\n"
+        "         [--warn-increase F] [--crit-increase F] [--trend-window D]\n"
+        "         [--warn-time-left D] [--crit-time-left D] [--replay FILE] [options]\n"
+        "\n"
+        "Sources (one):\n"
+        "      --log FILE           an access log, read incrementally (rotation by rename\n"
+        "                           or copytruncate is followed)\n"
+        "      --log-format F       combined (also common; default) or json (JSON lines)\n"
+        "      --lookback D         a first run reads this much of the log (default: what\n"
+        "                           the windows need)\n"
+        "      --es-url URL         Elasticsearch (http or https), with --index PATTERN\n"
+        "      --query Q            query_string filter, e.g. service:api\n"
+        "      --ca-file FILE       CA for https (verification is always on)\n"
+        "      --es-user USER       basic auth user; the password from --es-password-file\n"
+        "                           or TRENDTRAP_ES_PASSWORD\n"
+        "      --es-api-key-file F  an API key (or TRENDTRAP_ES_API_KEY)\n"
+        "      --time-field F       the time field (default time for JSON logs, @timestamp\n"
+        "                           for Elasticsearch)\n"
+        "      --status-field F     the status field (default status)\n"
+        "      --error-status S     statuses that count as errors (default 500-599;\n"
+        "                           e.g. 500-599,429)\n"
+        "\n"
+        "Thresholds (critical is judged before warning):\n"
+        "  -w, --warning RANGE      on the error ratio in percent, e.g. 2 (alert above 2%)\n"
+        "  -c, --critical RANGE     likewise; also the level the trend projects toward\n"
+        "      --window D           the ratio is taken over the last D (default 5m)\n"
+        "      --min-requests N     fewer requests than N: reported, not judged (default 20)\n"
+        "      --baseline D         compare with the same window D ago (default 1d), or\n"
+        "                           'previous': the hour before the window; 'none'\n"
+        "      --warn-increase F    WARNING when the ratio is F times the baseline's\n"
+        "      --crit-increase F    CRITICAL likewise\n"
+        "      --warn-time-left D   WARNING when the trend reaches the critical level within D\n"
+        "                           (default 1d)\n"
+        "      --crit-time-left D   likewise CRITICAL (default 6h)\n"
+        "\n"
+        "Trend:\n"
+        "      --trend-window D     history the trend is estimated over (default 1d)\n"
+        "      --min-samples N, --min-span D, --estimator E, --insufficient M, --horizon N\n"
+        "                           as for check_disk_trend\n"
+        "\n"
+        "History:\n"
+        "      --state-dir DIR      where log histories and positions are kept\n"
+        "      --state-key KEY      history key (default errors/<absolute log path>)\n"
+        "      --keep D             history retention (default 35d)\n"
+        "      --replay FILE        evaluate a CSV of buckets (time,requests,errors) as live\n"
+        "                           runs would have; writes no state\n"
+        "\n" PLUGIN_HELP_GENERAL "\n"
+        "Examples:\n"
+        "  check_error_trend --log /var/log/nginx/access.log -w 2 -c 5\n"
+        "  check_error_trend --log /var/log/nginx/access.log --error-status 500-599,429 \\\n"
+        "      --baseline 1d --warn-increase 2 --crit-increase 5\n"
+        "  check_error_trend --es-url https://es:9200 --index 'logs-*' --query service:api \\\n"
+        "      --ca-file /etc/ssl/es-ca.pem --es-api-key-file /etc/trendtrap/es.key -c 5\n"
+        "  check_error_trend --replay buckets.csv -c 5 --window 5m\n";
 
 static const struct option err_options[] = {
-	{"log", required_argument, NULL, OPT_LOG},
-	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-	{"status-field", required_argument, NULL, OPT_STATUS_FIELD},
-	{"time-field", required_argument, NULL, OPT_TIME_FIELD},
-	{"lookback", required_argument, NULL, OPT_LOOKBACK},
-	{"es-url", required_argument, NULL, OPT_ES_URL},
-	{"index", required_argument, NULL, OPT_INDEX},
-	{"query", required_argument, NULL, OPT_QUERY},
-	{"ca-file", required_argument, NULL, OPT_CA_FILE},
-	{"es-user", required_argument, NULL, OPT_ES_USER},
-	{"es-password-file", required_argument, NULL, OPT_ES_PASSWORD_FILE},
-	{"es-api-key-file", required_argument, NULL, OPT_ES_API_KEY_FILE},
-	{"error-status", required_argument, NULL, OPT_ERROR_STATUS},
-	{"window", required_argument, NULL, OPT_RATIO_WINDOW},
-	{"trend-window", required_argument, NULL, OPT_TREND_WINDOW},
-	{"baseline", required_argument, NULL, OPT_BASELINE},
-	{"min-requests", required_argument, NULL, OPT_MIN_REQUESTS},
-	{"warn-increase", required_argument, NULL, OPT_WARN_INCREASE},
-	{"crit-increase", required_argument, NULL, OPT_CRIT_INCREASE},
-	{NULL, 0, NULL, 0},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"status-field", required_argument, NULL, OPT_STATUS_FIELD},
+        {"time-field", required_argument, NULL, OPT_TIME_FIELD},
+        {"lookback", required_argument, NULL, OPT_LOOKBACK},
+        {"es-url", required_argument, NULL, OPT_ES_URL},
+        {"index", required_argument, NULL, OPT_INDEX},
+        {"query", required_argument, NULL, OPT_QUERY},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"es-user", required_argument, NULL, OPT_ES_USER},
+        {"es-password-file", required_argument, NULL, OPT_ES_PASSWORD_FILE},
+        {"es-api-key-file", required_argument, NULL, OPT_ES_API_KEY_FILE},
+        {"error-status", required_argument, NULL, OPT_ERROR_STATUS},
+        {"window", required_argument, NULL, OPT_RATIO_WINDOW},
+        {"trend-window", required_argument, NULL, OPT_TREND_WINDOW},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"min-requests", required_argument, NULL, OPT_MIN_REQUESTS},
+        {"warn-increase", required_argument, NULL, OPT_WARN_INCREASE},
+        {"crit-increase", required_argument, NULL, OPT_CRIT_INCREASE},
+        {NULL, 0, NULL, 0},
 };
 
 /* ---- options --------------------------------------------------------- */
@@ -244,7 +243,7 @@ static int err_opt(void *ctx, int opt, const char *arg)
 		o->j.window = plugin_duration(&o->c, "--window", arg);
 		if (o->j.window < BUCKET)
 			plugin_die(&o->c, "--window '%s': at least 1m (counts are kept per minute)",
-				   arg);
+			           arg);
 		return 1;
 	case OPT_TREND_WINDOW:
 		o->c.trend.window = plugin_duration(&o->c, "--trend-window", arg);
@@ -267,13 +266,13 @@ static int err_opt(void *ctx, int opt, const char *arg)
 }
 
 static void parse_ratio_range(struct err_opts *o, const char *name, const char *arg,
-			      struct range *r)
+                              struct range *r)
 {
 	char err[256];
 
 	if (range_parse(arg, RANGE_UNITS_PERCENT, r, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s '%s': %s (a range on the error ratio in percent)", name,
-			   arg, err);
+		plugin_die(&o->c, "%s '%s': %s (a range on the error ratio in percent)", name, arg,
+		           err);
 }
 
 static void err_defaults(struct err_opts *o)
@@ -301,7 +300,7 @@ static void err_defaults(struct err_opts *o)
 /* A secret from the first line of FILE (see plugin_read_secret), else from the
  * environment variable ENV. */
 static const char *read_secret(struct err_opts *o, const char *option, const char *file,
-			       const char *env, char *buf, size_t len)
+                               const char *env, char *buf, size_t len)
 {
 	if (file == NULL)
 		return getenv(env);
@@ -318,16 +317,17 @@ static void check_sources(struct err_opts *o)
 	if (o->es.url != NULL && o->es.index == NULL)
 		plugin_die(&o->c, "--es-url needs --index PATTERN");
 	if (o->es.url == NULL && (o->es.index || o->es.query || o->es.ca_file || o->es.user ||
-				  o->es_password_file || o->es_api_key_file))
+	                          o->es_password_file || o->es_api_key_file))
 		plugin_die(&o->c, "--index, --query, --ca-file and --es-* go with --es-url");
 	if (o->log == NULL && (o->lookback_given || o->spec.format != ACCESSLOG_CLF))
 		plugin_die(&o->c, "--lookback and --log-format go with --log");
 	if (o->es.url == NULL)
 		return;
-	o->es.password = read_secret(o, "--es-password-file", o->es_password_file,
-				     "TRENDTRAP_ES_PASSWORD", o->es_password, sizeof(o->es_password));
+	o->es.password =
+	        read_secret(o, "--es-password-file", o->es_password_file, "TRENDTRAP_ES_PASSWORD",
+	                    o->es_password, sizeof(o->es_password));
 	o->es.api_key = read_secret(o, "--es-api-key-file", o->es_api_key_file,
-				    "TRENDTRAP_ES_API_KEY", o->es_api_key, sizeof(o->es_api_key));
+	                            "TRENDTRAP_ES_API_KEY", o->es_api_key, sizeof(o->es_api_key));
 	o->es.timeout = o->c.timeout > 1 ? o->c.timeout - 0.5 : o->c.timeout;
 }
 
@@ -352,14 +352,14 @@ static void parse_args(struct err_opts *o, int argc, char **argv)
 static double span_needed(const struct err_opts *o)
 {
 	double base = o->j.baseline == ERRJUDGE_PREVIOUS ? o->j.window + 3600
-						       : o->j.baseline + o->j.window;
+	                                                 : o->j.baseline + o->j.window;
 
 	return fmax(o->c.trend.window, base);
 }
 
 /* Evaluate buckets B[0..N) at NOW into IT (the ratio and its trend) and W. */
 static void err_evaluate(const struct err_opts *o, const struct sample *b, size_t n, int64_t now,
-			 struct plugin_item *it, struct errjudge_result *w)
+                         struct plugin_item *it, struct errjudge_result *w)
 {
 	static struct sample points[MAX_POINTS];
 	struct sample cur;
@@ -371,7 +371,7 @@ static void err_evaluate(const struct err_opts *o, const struct sample *b, size_
 	cur.value = w->judged ? w->ratio : NAN;
 	cur.capacity = 100;
 	plugin_evaluate(&o->c, points, m, m > 0 ? &points[m - 1] : &cur, now, 1,
-			errjudge_limit(&o->j), it);
+	                errjudge_limit(&o->j), it);
 	it->cur = cur;
 	it->pct = w->judged ? w->ratio : 0;
 	plugin_judge(&o->c, state_worst(w->level_state, w->increase_state), it);
@@ -379,7 +379,7 @@ static void err_evaluate(const struct err_opts *o, const struct sample *b, size_
 }
 
 static void replay_eval(void *ctx, const struct sample *hist, size_t n, int64_t now,
-			struct replay_row *row)
+                        struct replay_row *row)
 {
 	struct plugin_item it;
 	struct errjudge_result w;
@@ -406,8 +406,8 @@ static void pos_path(const char *dir, const char *key, char *buf, size_t len)
 	for (const char *k = key; *k != '\0' && at + 4 < len; k++) {
 		unsigned char ch = (unsigned char)*k;
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || (ch == '.' && k != key))
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || (ch == '.' && k != key))
 			buf[at++] = (char)ch;
 		else
 			at += (size_t)snprintf(buf + at, len - at, "%%%02X", ch);
@@ -418,7 +418,7 @@ static void pos_path(const char *dir, const char *key, char *buf, size_t len)
 /* Read the log's new lines into the history KEY (under its lock, so two runs
  * never count a line twice), then load the buckets the check needs. */
 static void gather_log(const struct err_opts *o, const char *dir, const char *key, int64_t now,
-		       struct sample **b, size_t *n, char *notice, size_t noticelen)
+                       struct sample **b, size_t *n, char *notice, size_t noticelen)
 {
 	struct accesslog_pos pos;
 	struct accesslog_stats st;
@@ -432,19 +432,21 @@ static void gather_log(const struct err_opts *o, const char *dir, const char *ke
 		plugin_die(&o->c, "history %s: %s", key, err);
 	pos_path(dir, key, ppath, sizeof(ppath));
 	if (accesslog_pos_load(ppath, &pos, err, sizeof(err)) != 0) {
-		snprintf(notice, noticelen, "log position %s unreadable (%s): reading from the lookback",
-			 ppath, err);
+		snprintf(notice, noticelen,
+		         "log position %s unreadable (%s): reading from the lookback", ppath, err);
 		memset(&pos, 0, sizeof(pos));
 	}
 	plugin_doing("reading %s", o->log);
-	if (accesslog_read(o->log, &o->spec, &pos, now, o->lookback_given ? o->lookback : span_needed(o),
-			   &fresh, &nfresh, &st, err, sizeof(err)) != 0)
+	if (accesslog_read(o->log, &o->spec, &pos, now,
+	                   o->lookback_given ? o->lookback : span_needed(o), &fresh, &nfresh, &st,
+	                   err, sizeof(err)) != 0)
 		plugin_die(&o->c, "%s", err);
 	if (series_add(s, fresh, nfresh, &o->c.keep, err, sizeof(err)) != 0 ||
 	    accesslog_pos_save(ppath, &pos, err, sizeof(err)) != 0)
 		plugin_die(&o->c, "history %s: %s", key, err);
 	free(fresh);
-	if (series_load(s, now - (int64_t)ceil(span_needed(o)) - BUCKET, b, n, err, sizeof(err)) != 0)
+	if (series_load(s, now - (int64_t)ceil(span_needed(o)) - BUCKET, b, n, err, sizeof(err)) !=
+	    0)
 		plugin_die(&o->c, "history %s: %s", key, err);
 	series_close(s);
 	if (st.note[0] != '\0' && notice[0] == '\0')
@@ -474,10 +476,10 @@ static void describe_ratio(const struct errjudge_result *w, double window, char 
 		snprintf(buf, len, "no requests in %s", win);
 	else if (!w->judged)
 		snprintf(buf, len, "%.2f%% errors (%.0f of %.0f requests in %s: too few to judge)",
-			 w->ratio, w->errors, w->requests, win);
+		         w->ratio, w->errors, w->requests, win);
 	else
 		snprintf(buf, len, "%.2f%% errors (%.0f of %.0f requests in %s)", w->ratio,
-			 w->errors, w->requests, win);
+		         w->errors, w->requests, win);
 }
 
 static void describe(const void *ctx, const struct plugin_item *it, char *buf, size_t len)
@@ -489,14 +491,14 @@ static void describe(const void *ctx, const struct plugin_item *it, char *buf, s
 	describe_ratio(v->w, v->o->j.window, ratio, sizeof(ratio));
 	if (!isnan(v->w->increase))
 		snprintf(base, sizeof(base), ", %.1fx the baseline's %.2f%%", v->w->increase,
-			 v->w->base_ratio);
+		         v->w->base_ratio);
 	if (t->status == TREND_COLLECTING) {
 		plugin_collecting(t, trend, sizeof(trend));
 	} else if (!isnan(t->time_left)) {
 		units_format_duration(t->time_left, when, sizeof(when));
 		snprintf(trend, sizeof(trend), "%+.2f%%/h, %g%% in %s%s", t->slope * 3600,
-			 errjudge_limit(&v->o->j), when,
-			 t->trusted ? "" : " (too short a trend to alert on)");
+		         errjudge_limit(&v->o->j), when,
+		         t->trusted ? "" : " (too short a trend to alert on)");
 	} else {
 		snprintf(trend, sizeof(trend), "not rising (%+.2f%%/h)", t->slope * 3600);
 	}
@@ -515,8 +517,8 @@ static void detail(const void *ctx, const struct plugin_item *it, char *buf, siz
 		return;
 	}
 	snprintf(buf, len, "%s; slope %.4g%%/h (95%% range %.4g..%.4g) over %zu windows, %s", head,
-		 t->slope * 3600, t->slope_lo * 3600, t->slope_hi * 3600, t->samples,
-		 plugin_segment_name(t->segment, 1));
+	         t->slope * 3600, t->slope_lo * 3600, t->slope_hi * 3600, t->samples,
+	         plugin_segment_name(t->segment, 1));
 	(void)v;
 }
 
@@ -546,7 +548,7 @@ static void add_perf(const void *ctx, const struct plugin_item *it, struct outpu
 			snprintf(p->crit, sizeof(p->crit), "%g", j->crit_increase);
 	}
 	output_perf(out, "slope_per_hour",
-		    it->tr.status == TREND_ESTIMATED ? it->tr.slope * 3600 : NAN, "");
+	            it->tr.status == TREND_ESTIMATED ? it->tr.slope * 3600 : NAN, "");
 	plugin_perf_time_left(out, &v->o->c, "time_left", &it->tr);
 }
 

@@ -45,14 +45,14 @@ struct mem_reading {
 	double available;  /* available for new work without swapping */
 	double swap_total; /* 0: the host has no swap */
 	double swap_free;
-	bool estimated; /* available is an estimate (the kernel has no MemAvailable) */
+	bool estimated;   /* available is an estimate (the kernel has no MemAvailable) */
 	char source[320]; /* where it was read, for -v: "/proc/meminfo", "SNMP ..." */
 	char note[200];   /* how, when not the plain way ("memSysAvail absent: ..."); "" */
 };
 
 struct mem_opts {
 	struct plugin_common c;
-	const char *procfs;         /* --procfs DIR: local readings come from DIR/meminfo */
+	const char *procfs; /* --procfs DIR: local readings come from DIR/meminfo */
 	bool procfs_given;
 	struct remote_opts remote;  /* -H and the SNMP options: a remote reading */
 	bool swap;                  /* --swap: judge free swap as a second series */
@@ -103,9 +103,7 @@ static const char help_text[] =
         "                           unknown: UNKNOWN until then\n"
         "      --horizon N          alert on a projection only up to N times the span of\n"
         "                           history it comes from (default 4; 0 = always)\n"
-        "\n"
-        REMOTE_HELP_HEAD REMOTE_HELP_PRIV_X REMOTE_HELP_TAIL
-        "\n"
+        "\n" REMOTE_HELP_HEAD REMOTE_HELP_PRIV_X REMOTE_HELP_TAIL "\n"
         "History:\n"
         "      --state-dir DIR      where histories are kept (default /var/lib/trendtrap when\n"
         "                           writable, else ~/.local/state/trendtrap; or "
@@ -116,9 +114,7 @@ static const char help_text[] =
         "      --replay FILE        evaluate a CSV history (time,available_bytes,total_bytes) as\n"
         "                           live runs would have, one output row per input row; writes\n"
         "                           no state\n"
-        "\n"
-        PLUGIN_HELP_GENERAL
-        "\n"
+        "\n" PLUGIN_HELP_GENERAL "\n"
         "Examples:\n"
         "  check_mem_trend                                # trend of available memory\n"
         "  check_mem_trend -w 500MiB: -c 100MiB:          # and alert below 500 / 100 MiB\n"
@@ -292,7 +288,8 @@ static int gather_local(const struct mem_opts *o, struct mem_reading *r, char *e
 	snprintf(r->source, sizeof(r->source), "%s", path);
 	if (m.estimated)
 		snprintf(r->note, sizeof(r->note),
-		         "MemAvailable absent: estimated as MemFree + Buffers + Cached + SReclaimable");
+		         "MemAvailable absent: estimated as MemFree + Buffers + Cached + "
+		         "SReclaimable");
 	r->total = m.total;
 	r->available = m.available;
 	r->swap_total = m.swap_total;
@@ -377,8 +374,8 @@ static void format_level(const struct plugin_item *r, char *buf, size_t len)
 
 	units_format_size(r->cur.value, value, sizeof(value));
 	units_format_size(r->cur.capacity, cap, sizeof(cap));
-	snprintf(buf, len, "%s %s of %s (%.0f%%)", r->kind == KIND_SWAP ? "swap free" : "available", value, cap,
-	         r->pct);
+	snprintf(buf, len, "%s %s of %s (%.0f%%)", r->kind == KIND_SWAP ? "swap free" : "available",
+	         value, cap, r->pct);
 }
 
 /* The --exhaust-at level as written for humans: "100.0 MiB", "5%". */

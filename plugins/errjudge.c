@@ -9,7 +9,7 @@
 
 /* Sum the buckets with start in (FROM, TO]. */
 static void sum_window(const struct sample *b, size_t n, double from, double to, double *req,
-		       double *err)
+                       double *err)
 {
 	size_t i = trend_lower_bound(b, n, (int64_t)floor(from) + 1);
 
@@ -35,8 +35,8 @@ double errjudge_limit(const struct errjudge_opts *o)
 	return 100.0;
 }
 
-size_t errjudge_points(const struct errjudge_opts *o, const struct sample *b, size_t n,
-		       int64_t now, double span, struct sample *p, size_t max)
+size_t errjudge_points(const struct errjudge_opts *o, const struct sample *b, size_t n, int64_t now,
+                       double span, struct sample *p, size_t max)
 {
 	size_t k = (size_t)floor(span / o->window), m = 0;
 
@@ -57,7 +57,7 @@ size_t errjudge_points(const struct errjudge_opts *o, const struct sample *b, si
 }
 
 static void judge_baseline(const struct errjudge_opts *o, const struct sample *b, size_t n,
-			   int64_t now, struct errjudge_result *r)
+                           int64_t now, struct errjudge_result *r)
 {
 	double end;
 
@@ -67,9 +67,9 @@ static void judge_baseline(const struct errjudge_opts *o, const struct sample *b
 	if (o->baseline == 0)
 		return;
 	end = o->baseline == ERRJUDGE_PREVIOUS ? (double)now - o->window
-					       : (double)now - o->baseline;
+	                                       : (double)now - o->baseline;
 	sum_window(b, n, end - (o->baseline == ERRJUDGE_PREVIOUS ? 3600 : o->window), end,
-		   &r->base_requests, &r->base_errors);
+	           &r->base_requests, &r->base_errors);
 	if (r->base_requests < o->min_requests || r->base_requests <= 0)
 		return;
 	r->base_ratio = ratio_of(r->base_requests, r->base_errors);
@@ -82,8 +82,8 @@ static void judge_baseline(const struct errjudge_opts *o, const struct sample *b
 		r->increase_state = STATE_WARNING;
 }
 
-void errjudge_window(const struct errjudge_opts *o, const struct sample *b, size_t n,
-		     int64_t now, struct errjudge_result *r)
+void errjudge_window(const struct errjudge_opts *o, const struct sample *b, size_t n, int64_t now,
+                     struct errjudge_result *r)
 {
 	sum_window(b, n, (double)now - o->window, (double)now, &r->requests, &r->errors);
 	r->ratio = ratio_of(r->requests, r->errors);

@@ -22,7 +22,7 @@
 struct errjudge_opts {
 	double window;              /* seconds the ratio is taken over (--window) */
 	double baseline;            /* seconds back to the baseline window, or
-				       ERRJUDGE_PREVIOUS; 0 = none */
+	                               ERRJUDGE_PREVIOUS; 0 = none */
 	double min_requests;        /* below this the ratio is reported, not judged */
 	struct judge_levels levels; /* -w/-c on the ratio, percent */
 	double warn_increase;       /* factors; NAN = not judged */
@@ -34,8 +34,8 @@ struct errjudge_result {
 	double ratio;            /* percent; NAN without requests */
 	bool judged;             /* requests >= min_requests */
 	double base_requests, base_errors;
-	double base_ratio;       /* percent; NAN when no baseline or no requests */
-	double increase;         /* ratio / base_ratio; NAN when not computable */
+	double base_ratio;         /* percent; NAN when no baseline or no requests */
+	double increase;           /* ratio / base_ratio; NAN when not computable */
 	enum state level_state;    /* from -w/-c */
 	enum state increase_state; /* from --warn-increase/--crit-increase */
 };
@@ -49,11 +49,11 @@ double errjudge_limit(const struct errjudge_opts *o);
  * value (capacity 100); windows with fewer than min_requests requests are
  * left out. B[0..N) sorted by t. Returns the number of points written to P
  * (at most MAX). */
-size_t errjudge_points(const struct errjudge_opts *o, const struct sample *b, size_t n,
-		       int64_t now, double span, struct sample *p, size_t max);
+size_t errjudge_points(const struct errjudge_opts *o, const struct sample *b, size_t n, int64_t now,
+                       double span, struct sample *p, size_t max);
 
 /* Judge the current window (and the baseline) of B[0..N) at NOW. */
-void errjudge_window(const struct errjudge_opts *o, const struct sample *b, size_t n,
-		     int64_t now, struct errjudge_result *r);
+void errjudge_window(const struct errjudge_opts *o, const struct sample *b, size_t n, int64_t now,
+                     struct errjudge_result *r);
 
 #endif

@@ -29,31 +29,31 @@
 
 /* The timeout message: "SERVICE STATE - timed out after 10s while DOING\n". */
 static char timeout_prefix[160];
-static char timeout_doing[2][256]; /* written alternately: the handler reads */
+static char timeout_doing[2][256];             /* written alternately: the handler reads */
 static volatile sig_atomic_t timeout_doing_at; /* the one finished last */
 static volatile int timeout_exit = STATE_UNKNOWN;
 
 const struct option plugin_common_options[] = {
-	{"warning", required_argument, NULL, 'w'},
-	{"critical", required_argument, NULL, 'c'},
-	{"timeout", required_argument, NULL, 't'},
-	{"timeout-state", required_argument, NULL, OPT_TIMEOUT_STATE},
-	{"verbose", no_argument, NULL, 'v'},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-	{"state-key", required_argument, NULL, OPT_STATE_KEY},
-	{"replay", required_argument, NULL, OPT_REPLAY},
-	{"window", required_argument, NULL, OPT_WINDOW},
-	{"min-samples", required_argument, NULL, OPT_MIN_SAMPLES},
-	{"min-span", required_argument, NULL, OPT_MIN_SPAN},
-	{"estimator", required_argument, NULL, OPT_ESTIMATOR},
-	{"insufficient", required_argument, NULL, OPT_INSUFFICIENT},
-	{"warn-time-left", required_argument, NULL, OPT_WARN_TIME_LEFT},
-	{"crit-time-left", required_argument, NULL, OPT_CRIT_TIME_LEFT},
-	{"keep", required_argument, NULL, OPT_KEEP},
-	{"horizon", required_argument, NULL, OPT_HORIZON},
-	{NULL, 0, NULL, 0},
+        {"warning", required_argument, NULL, 'w'},
+        {"critical", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"timeout-state", required_argument, NULL, OPT_TIMEOUT_STATE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"state-key", required_argument, NULL, OPT_STATE_KEY},
+        {"replay", required_argument, NULL, OPT_REPLAY},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {"min-samples", required_argument, NULL, OPT_MIN_SAMPLES},
+        {"min-span", required_argument, NULL, OPT_MIN_SPAN},
+        {"estimator", required_argument, NULL, OPT_ESTIMATOR},
+        {"insufficient", required_argument, NULL, OPT_INSUFFICIENT},
+        {"warn-time-left", required_argument, NULL, OPT_WARN_TIME_LEFT},
+        {"crit-time-left", required_argument, NULL, OPT_CRIT_TIME_LEFT},
+        {"keep", required_argument, NULL, OPT_KEEP},
+        {"horizon", required_argument, NULL, OPT_HORIZON},
+        {NULL, 0, NULL, 0},
 };
 
 void plugin_common_init(struct plugin_common *c, const char *service)
@@ -89,10 +89,10 @@ struct option *plugin_options(const struct option *own)
 }
 
 static void plugin_vexit(const struct plugin_common *c, enum state state, const char *fmt,
-			 va_list ap) __attribute__((noreturn));
+                         va_list ap) __attribute__((noreturn));
 
 static void plugin_vexit(const struct plugin_common *c, enum state state, const char *fmt,
-			 va_list ap)
+                         va_list ap)
 {
 	char msg[1024];
 
@@ -216,8 +216,10 @@ int plugin_common_opt(struct plugin_common *c, int opt, const char *arg, const c
 		return 1;
 	case OPT_TIMEOUT_STATE:
 		if (state_parse(arg, &c->timeout_state) != 0)
-			plugin_die(c, "--timeout-state '%s': expected ok, warning, critical or unknown",
-				   arg);
+			plugin_die(
+			        c,
+			        "--timeout-state '%s': expected ok, warning, critical or unknown",
+			        arg);
 		return 1;
 	case 'v':
 		c->verbose++;
@@ -271,7 +273,7 @@ void plugin_timeout_arm(const struct plugin_common *c)
 
 	units_format_duration(c->timeout, when, sizeof(when));
 	snprintf(timeout_prefix, sizeof(timeout_prefix), "%s %s - timed out after %s", c->service,
-		 state_name(c->timeout_state), when);
+	         state_name(c->timeout_state), when);
 	timeout_exit = c->timeout_state;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
@@ -311,8 +313,8 @@ static void replay_write_row(int64_t t, const struct replay_row *row)
 	putchar('\n');
 }
 
-int plugin_replay(const struct plugin_common *c, const char *value_name,
-		  enum replay_columns cols, plugin_replay_fn eval, void *ctx)
+int plugin_replay(const struct plugin_common *c, const char *value_name, enum replay_columns cols,
+                  plugin_replay_fn eval, void *ctx)
 {
 	struct sample *s;
 	size_t n;
@@ -359,8 +361,8 @@ static void insert_sorted(struct sample *h, size_t *n, const struct sample *curr
 }
 
 void plugin_history(const struct plugin_common *c, const char *dir, const char *key,
-		    const struct sample *current, int64_t now, struct sample **hist, size_t *n,
-		    char *notice, size_t noticelen)
+                    const struct sample *current, int64_t now, struct sample **hist, size_t *n,
+                    char *notice, size_t noticelen)
 {
 	struct series *s;
 	struct sample *h, *grown;
@@ -390,12 +392,12 @@ static void bad_option(const struct plugin_common *c, int opt, char **argv)
 
 	if (opt == ':')
 		plugin_die(c, "option %s needs a value; see %s --help", what,
-			   program_invocation_short_name);
+		           program_invocation_short_name);
 	plugin_die(c, "unknown option %s; see %s --help", what, program_invocation_short_name);
 }
 
 void plugin_parse(struct plugin_common *c, int argc, char **argv, const struct option *own,
-		  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help)
+                  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help)
 {
 	struct option *longopts = plugin_options(own);
 	char shortopts[128];
@@ -412,12 +414,12 @@ void plugin_parse(struct plugin_common *c, int argc, char **argv, const struct o
 	free(longopts);
 	if (optind < argc)
 		plugin_die(c, "unexpected argument '%s'; see %s --help", argv[optind],
-			   program_invocation_short_name);
+		           program_invocation_short_name);
 }
 
 void plugin_evaluate(const struct plugin_common *c, const struct sample *hist, size_t n,
-		     const struct sample *cur, int64_t now, int direction, double limit,
-		     struct plugin_item *it)
+                     const struct sample *cur, int64_t now, int direction, double limit,
+                     struct plugin_item *it)
 {
 	struct trend_params p = c->trend;
 	char err[256];
@@ -451,13 +453,13 @@ void plugin_collecting(const struct trend_result *t, char *buf, size_t len)
 
 	if (t->samples < t->samples_needed) {
 		snprintf(buf, len, "collecting history (%zu of %zu samples)", t->samples,
-			 t->samples_needed);
+		         t->samples_needed);
 		return;
 	}
 	units_format_duration(t->span, span, sizeof(span));
 	units_format_duration(t->span_needed, need, sizeof(need));
 	snprintf(buf, len, "collecting history (%zu samples over %s, need %s)", t->samples, span,
-		 need);
+	         need);
 }
 
 const char *plugin_segment_name(enum trend_segment s, int direction)
@@ -471,7 +473,7 @@ const char *plugin_segment_name(enum trend_segment s, int direction)
 		return "since a level shift";
 	case TREND_SEG_SAWTOOTH:
 		return direction > 0 ? "periodic resets, judged on their peaks"
-				     : "periodic resets, judged on their troughs";
+		                     : "periodic resets, judged on their troughs";
 	case TREND_SEG_OVERDUE:
 		return "since the last reset (resets stopped)";
 	}
@@ -479,7 +481,7 @@ const char *plugin_segment_name(enum trend_segment s, int direction)
 }
 
 void plugin_perf_time_left(struct output *out, const struct plugin_common *c, const char *label,
-			   const struct trend_result *t)
+                           const struct trend_result *t)
 {
 	struct perf *p = output_perf(out, label, t->time_left, "s");
 
@@ -505,7 +507,7 @@ static bool item_worse(const struct plugin_item *a, const struct plugin_item *b,
 }
 
 void plugin_render(const struct plugin_common *c, struct output *out,
-		   const struct plugin_item *items, size_t n, const struct plugin_view *v)
+                   const struct plugin_item *items, size_t n, const struct plugin_view *v)
 {
 	size_t worst = 0;
 	char text[OUTPUT_TEXT_MAX];
@@ -534,7 +536,7 @@ void plugin_render(const struct plugin_common *c, struct output *out,
 }
 
 void plugin_read_secret(const struct plugin_common *c, const char *option, const char *path,
-			char *buf, size_t len)
+                        char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;

@@ -20,15 +20,15 @@
 #include "trend.h"
 
 /* The end of every plugin's --help: the common options and the units. */
-#define PLUGIN_HELP_GENERAL \
-	"General:\n" \
-	"  -t, --timeout D          bound the whole check (default 10s)\n" \
-	"      --timeout-state S    state on timeout: ok, warning, critical, unknown (default)\n" \
-	"  -v, --verbose            more detail in the long output (repeatable)\n" \
-	"  -V, --version            print the version\n" \
-	"  -h, --help               this help\n" \
-	"\n" \
-	"Durations: 30s 15m 6h 7d 2w, or combined such as 1d12h. Sizes: B KiB MiB GiB TiB\n" \
+#define PLUGIN_HELP_GENERAL                                                                        \
+	"General:\n"                                                                               \
+	"  -t, --timeout D          bound the whole check (default 10s)\n"                         \
+	"      --timeout-state S    state on timeout: ok, warning, critical, unknown (default)\n"  \
+	"  -v, --verbose            more detail in the long output (repeatable)\n"                 \
+	"  -V, --version            print the version\n"                                           \
+	"  -h, --help               this help\n"                                                   \
+	"\n"                                                                                       \
+	"Durations: 30s 15m 6h 7d 2w, or combined such as 1d12h. Sizes: B KiB MiB GiB TiB\n"       \
 	"(binary) and KB MB GB TB (decimal). TRENDTRAP_NOW (unix seconds) overrides the clock.\n"
 
 /* Long-only option codes shared by all plugins; plugin-specific ones start at
@@ -52,18 +52,18 @@ enum {
 
 /* Options common to every plugin, parsed and validated. */
 struct plugin_common {
-	const char *service;        /* "DISK_TREND": the status line prefix */
-	const char *warning;        /* -w text, NULL when not given */
-	const char *critical;       /* -c text */
-	double timeout;             /* seconds, -t */
-	enum state timeout_state;   /* --timeout-state */
-	int verbose;                /* -v count */
-	const char *state_dir;      /* --state-dir, NULL = default */
-	const char *state_key;      /* --state-key, NULL = derived */
-	const char *replay;         /* --replay FILE, NULL = live */
-	bool insufficient_unknown;  /* --insufficient=unknown */
-	struct trend_params trend;  /* --window, --min-samples, --min-span, --estimator,
-				       --horizon */
+	const char *service;              /* "DISK_TREND": the status line prefix */
+	const char *warning;              /* -w text, NULL when not given */
+	const char *critical;             /* -c text */
+	double timeout;                   /* seconds, -t */
+	enum state timeout_state;         /* --timeout-state */
+	int verbose;                      /* -v count */
+	const char *state_dir;            /* --state-dir, NULL = default */
+	const char *state_key;            /* --state-key, NULL = derived */
+	const char *replay;               /* --replay FILE, NULL = live */
+	bool insufficient_unknown;        /* --insufficient=unknown */
+	struct trend_params trend;        /* --window, --min-samples, --min-span, --estimator,
+	                                     --horizon */
 	struct judge_time_left time_left; /* --warn-time-left, --crit-time-left */
 	struct series_retention keep;     /* --keep */
 };
@@ -87,18 +87,18 @@ int plugin_common_opt(struct plugin_common *c, int opt, const char *arg, const c
 
 /* Print "SERVICE STATE - message" and exit with STATE (a timeout's state, say). */
 void plugin_exit(const struct plugin_common *c, enum state state, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
+        __attribute__((format(printf, 3, 4), noreturn));
 
 /* Print "SERVICE UNKNOWN - message" and exit 3. */
 void plugin_die(const struct plugin_common *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+        __attribute__((format(printf, 2, 3), noreturn));
 
 /* Read a secret (a community, a password, an API key) from the first line of
  * the file PATH, given with OPTION, into BUF; dies UNKNOWN when the file is
  * missing, not a regular file, readable or writable by group or others, or
  * its first line is empty or longer than LEN - 2. */
 void plugin_read_secret(const struct plugin_common *c, const char *option, const char *path,
-			char *buf, size_t len);
+                        char *buf, size_t len);
 
 /* Parse a duration option value or die naming OPTION. */
 double plugin_duration(const struct plugin_common *c, const char *option, const char *arg);
@@ -117,28 +117,28 @@ void plugin_doing(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * missing values and stray arguments die UNKNOWN naming them. */
 typedef int (*plugin_opt_fn)(void *ctx, int opt, const char *arg);
 void plugin_parse(struct plugin_common *c, int argc, char **argv, const struct option *own,
-		  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help);
+                  const char *own_short, plugin_opt_fn fn, void *ctx, const char *help);
 
 /* One judged series of a run: a filesystem's space or inodes, memory, swap. */
 struct plugin_item {
-	char label[200];        /* "/", "/ inodes", "available", "swap" */
-	int kind;               /* the plugin's own tag (inodes, swap) */
-	bool skip;              /* nothing to judge (a host without swap): OK, and
-				   never the worst */
+	char label[200]; /* "/", "/ inodes", "available", "swap" */
+	int kind;        /* the plugin's own tag (inodes, swap) */
+	bool skip;       /* nothing to judge (a host without swap): OK, and
+	                    never the worst */
 	enum state state;
-	double pct;             /* the value in percent of its capacity */
-	struct sample cur;      /* the measurement now */
+	double pct;        /* the value in percent of its capacity */
+	struct sample cur; /* the measurement now */
 	struct trend_result tr;
-	char error[300];        /* non-empty: the measurement failed (UNKNOWN) */
-	char notice[600];       /* non-empty: a history file was set aside */
+	char error[300];  /* non-empty: the measurement failed (UNKNOWN) */
+	char notice[600]; /* non-empty: a history file was set aside */
 };
 
 /* Evaluate the trend of HIST[0..N) (which includes CUR) at NOW for IT, toward
  * LIMIT in DIRECTION (+1 rising, -1 falling); sets cur, pct and tr. Dies
  * UNKNOWN on invalid trend options. */
 void plugin_evaluate(const struct plugin_common *c, const struct sample *hist, size_t n,
-		     const struct sample *cur, int64_t now, int direction, double limit,
-		     struct plugin_item *it);
+                     const struct sample *cur, int64_t now, int direction, double limit,
+                     struct plugin_item *it);
 
 /* Set IT's state: the worse of LEVEL (the plugin's level thresholds) and the
  * time-left thresholds, and UNKNOWN while collecting with --insufficient=unknown. */
@@ -158,13 +158,13 @@ const char *plugin_segment_name(enum trend_segment s, int direction);
 
 /* Add the time-left perfdata item LABEL of T, with the time-left thresholds. */
 void plugin_perf_time_left(struct output *out, const struct plugin_common *c, const char *label,
-			   const struct trend_result *t);
+                           const struct trend_result *t);
 
 /* How a plugin shows its items. */
 struct plugin_view {
 	const void *ctx; /* passed to the callbacks: the plugin's options */
 	int worse_pct;   /* +1: a higher percent is worse (disk used); -1: lower
-			    (memory available) */
+	                    (memory available) */
 	void (*describe)(const void *ctx, const struct plugin_item *it, char *buf, size_t len);
 	void (*detail)(const void *ctx, const struct plugin_item *it, char *buf, size_t len);
 	void (*perf)(const void *ctx, const struct plugin_item *it, struct output *out);
@@ -175,8 +175,8 @@ struct plugin_view {
  * (all of them, in detail, with -v), notices, and every item's perfdata. OUT
  * may already hold long-output lines of the plugin's own. */
 void plugin_render(const struct plugin_common *c, struct output *out,
-		   const struct plugin_item *items, size_t n, const struct plugin_view *v)
-	__attribute__((noreturn));
+                   const struct plugin_item *items, size_t n, const struct plugin_view *v)
+        __attribute__((noreturn));
 
 /* One replay evaluation: the history HIST[0..N) up to and including the row
  * at NOW. Fill the CSV row's fields. */
@@ -187,7 +187,7 @@ struct replay_row {
 	double time_left; /* seconds; NAN when none */
 };
 typedef void (*plugin_replay_fn)(void *ctx, const struct sample *hist, size_t n, int64_t now,
-				 struct replay_row *row);
+                                 struct replay_row *row);
 
 /* The order of the two number columns of a replay CSV. */
 enum replay_columns {
@@ -198,14 +198,14 @@ enum replay_columns {
 /* Read c->replay as CSV with the columns COLS, evaluate every row with EVAL
  * (oldest first) and write "time,state,VALUE_NAME,slope_per_s,time_left_s"
  * rows to stdout. Returns the exit code (0; dies UNKNOWN on a bad file). */
-int plugin_replay(const struct plugin_common *c, const char *value_name,
-		  enum replay_columns cols, plugin_replay_fn eval, void *ctx);
+int plugin_replay(const struct plugin_common *c, const char *value_name, enum replay_columns cols,
+                  plugin_replay_fn eval, void *ctx);
 
 /* Open the series KEY for writing, load the window before NOW, add CURRENT
  * and return the history including CURRENT (malloc'ed, sorted) in *HIST and *N.
  * A notice (corrupt file moved aside) goes into NOTICE. Dies UNKNOWN on error. */
 void plugin_history(const struct plugin_common *c, const char *dir, const char *key,
-		    const struct sample *current, int64_t now, struct sample **hist, size_t *n,
-		    char *notice, size_t noticelen);
+                    const struct sample *current, int64_t now, struct sample **hist, size_t *n,
+                    char *notice, size_t noticelen);
 
 #endif

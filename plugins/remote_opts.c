@@ -384,7 +384,7 @@ void remote_opts_finish(struct remote_opts *r, const struct plugin_common *c)
 }
 
 void remote_fail(const struct plugin_common *c, struct agent *a, enum agent_error kind,
-		 const char *err)
+                 const char *err)
 {
 	agent_close(a);
 	plugin_exit(c, kind == AGENT_TIMEOUT ? c->timeout_state : STATE_UNKNOWN, "%s", err);

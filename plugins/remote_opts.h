@@ -31,30 +31,30 @@
 
 /* The plugins' --help for these options, around the privacy passphrase's line
  * (a plugin that keeps -X for itself prints it without -X). */
-#define REMOTE_HELP_HEAD \
-	"Remote (SNMP; without -H the local machine is checked):\n" \
-	"  -H, --hostname HOST[:PORT]  read the agent at HOST (UDP, port 161 by default)\n" \
-	"  -P, --protocol 1|2c|3    SNMP version (default 2c)\n" \
-	"  -C, --community STR      v1/v2c community (seen by ps: prefer the file or\n" \
-	"                           TRENDTRAP_SNMP_COMMUNITY; default public)\n" \
-	"      --community-file F   the community from the first line of F (mode 600)\n" \
-	"  -U, --secname USER       v3 user\n" \
-	"  -L, --seclevel L         noAuthNoPriv, authNoPriv or authPriv\n" \
-	"  -a, --authproto P        SHA (default), SHA-256, SHA-512 or MD5\n" \
-	"  -A, --authpasswd PASS    v3 authentication passphrase (prefer the file or\n" \
-	"                           TRENDTRAP_SNMP_AUTHPASS)\n" \
-	"      --authpasswd-file F  the authentication passphrase from F (mode 600)\n" \
+#define REMOTE_HELP_HEAD                                                                           \
+	"Remote (SNMP; without -H the local machine is checked):\n"                                \
+	"  -H, --hostname HOST[:PORT]  read the agent at HOST (UDP, port 161 by default)\n"        \
+	"  -P, --protocol 1|2c|3    SNMP version (default 2c)\n"                                   \
+	"  -C, --community STR      v1/v2c community (seen by ps: prefer the file or\n"            \
+	"                           TRENDTRAP_SNMP_COMMUNITY; default public)\n"                   \
+	"      --community-file F   the community from the first line of F (mode 600)\n"           \
+	"  -U, --secname USER       v3 user\n"                                                     \
+	"  -L, --seclevel L         noAuthNoPriv, authNoPriv or authPriv\n"                        \
+	"  -a, --authproto P        SHA (default), SHA-256, SHA-512 or MD5\n"                      \
+	"  -A, --authpasswd PASS    v3 authentication passphrase (prefer the file or\n"            \
+	"                           TRENDTRAP_SNMP_AUTHPASS)\n"                                    \
+	"      --authpasswd-file F  the authentication passphrase from F (mode 600)\n"             \
 	"  -x, --privproto P        AES (default), AES-256 or DES\n"
-#define REMOTE_HELP_PRIV_X \
-	"  -X, --privpasswd PASS    v3 privacy passphrase (prefer the file or\n" \
+#define REMOTE_HELP_PRIV_X                                                                         \
+	"  -X, --privpasswd PASS    v3 privacy passphrase (prefer the file or\n"                   \
 	"                           TRENDTRAP_SNMP_PRIVPASS)\n"
-#define REMOTE_HELP_PRIV_LONG \
-	"      --privpasswd PASS    v3 privacy passphrase (prefer the file or\n" \
+#define REMOTE_HELP_PRIV_LONG                                                                      \
+	"      --privpasswd PASS    v3 privacy passphrase (prefer the file or\n"                   \
 	"                           TRENDTRAP_SNMP_PRIVPASS)\n"
-#define REMOTE_HELP_TAIL \
-	"      --privpasswd-file F  the privacy passphrase from F (mode 600)\n" \
-	"      --retries N          tries after the first (default 2); -t bounds them all\n" \
-	"      --mib auto|ucd|host  UCD-SNMP-MIB or HOST-RESOURCES-MIB (default: UCD when\n" \
+#define REMOTE_HELP_TAIL                                                                           \
+	"      --privpasswd-file F  the privacy passphrase from F (mode 600)\n"                    \
+	"      --retries N          tries after the first (default 2); -t bounds them all\n"       \
+	"      --mib auto|ucd|host  UCD-SNMP-MIB or HOST-RESOURCES-MIB (default: UCD when\n"       \
 	"                           the agent has it)\n"
 
 /* Long-only option codes: above the plugins' own range. */
@@ -65,7 +65,7 @@ enum {
 	OPT_REMOTE_RETRIES,
 	OPT_REMOTE_MIB,
 	OPT_REMOTE_PRIVPASS, /* --privpasswd: long-only, so that a plugin may keep
-				-X for itself (check_disk_trend's --exclude-type) */
+	                        -X for itself (check_disk_trend's --exclude-type) */
 };
 
 /* One secret and where it came from, for messages. */
@@ -124,7 +124,7 @@ double remote_try_timeout(double check_timeout, int retries);
  * not answer (KIND AGENT_TIMEOUT), as a timeout of the whole check would,
  * else UNKNOWN. */
 void remote_fail(const struct plugin_common *c, struct agent *a, enum agent_error kind,
-		 const char *err) __attribute__((noreturn));
+                 const char *err) __attribute__((noreturn));
 
 /* Open the session with r->target, or exit through remote_fail(). */
 struct agent *remote_connect(const struct remote_opts *r, const struct plugin_common *c);

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (series_open(argv[1], argv[2], SERIES_WRITE, &s, notice, sizeof(notice), err,
-			sizeof(err)) != 0) {
+	                sizeof(err)) != 0) {
 		fprintf(stderr, "hold_lock: %s\n", err);
 		return 1;
 	}

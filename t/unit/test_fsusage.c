@@ -162,16 +162,16 @@ static void type_exclusion_matches_whole_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reads_every_mount_with_type_source_and_device),
-		cmocka_unit_test(unescapes_spaces_in_mount_points),
-		cmocka_unit_test(sees_read_only_mounts),
-		cmocka_unit_test(a_missing_table_is_an_error_naming_it),
-		cmocka_unit_test(a_malformed_table_names_the_line),
-		cmocka_unit_test(classifies_pseudo_and_network_filesystems),
-		cmocka_unit_test(finds_the_mount_holding_a_path),
-		cmocka_unit_test(finds_a_mount_point_without_touching_it),
-		cmocka_unit_test(reads_usage_of_the_root_filesystem),
-		cmocka_unit_test(type_exclusion_matches_whole_names),
+	        cmocka_unit_test(reads_every_mount_with_type_source_and_device),
+	        cmocka_unit_test(unescapes_spaces_in_mount_points),
+	        cmocka_unit_test(sees_read_only_mounts),
+	        cmocka_unit_test(a_missing_table_is_an_error_naming_it),
+	        cmocka_unit_test(a_malformed_table_names_the_line),
+	        cmocka_unit_test(classifies_pseudo_and_network_filesystems),
+	        cmocka_unit_test(finds_the_mount_holding_a_path),
+	        cmocka_unit_test(finds_a_mount_point_without_touching_it),
+	        cmocka_unit_test(reads_usage_of_the_root_filesystem),
+	        cmocka_unit_test(type_exclusion_matches_whole_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
