@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "errbuf.h"
 
 /* Bytes per read(); a longer line is skipped as bad (nginx and Apache cap a
@@ -1230,56 +1231,10 @@ int accesslog_pos_load(const char *path, struct accesslog_pos *pos, char *err, s
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t r = write(fd, buf, len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		buf += r, len -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Create TMP (O_EXCL, 0600). One left by a run killed while saving, a
- * minute ago or more, is removed; a younger one is another run's. */
-static int open_temp(const char *tmp)
-{
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	struct stat sb;
-
-	if (fd < 0 && errno == EEXIST && lstat(tmp, &sb) == 0 && time(NULL) - sb.st_mtime > 60 &&
-	    unlink(tmp) == 0)
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	return fd;
-}
-
-/* Write TEXT (LEN bytes) into the new file TMP and sync it. */
-static int write_temp(const char *tmp, const char *text, size_t len, char *err, size_t errlen)
-{
-	int fd = open_temp(tmp), e;
-
-	if (fd < 0)
-		return errbuf_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return errbuf_fail(err, errlen, "cannot write %s: %s", tmp, strerror(e));
-	}
-	close(fd);
-	return 0;
-}
-
 int accesslog_pos_save(const char *path, const struct accesslog_pos *pos, char *err, size_t errlen)
 {
-	char text[1024], head[2 * ACCESSLOG_HEAD + 1], tail[2 * ACCESSLOG_HEAD + 1], tmp[4200],
-	        dir[4096];
-	const char *base;
-	int fd, len, e;
+	char text[1024], head[2 * ACCESSLOG_HEAD + 1], tail[2 * ACCESSLOG_HEAD + 1];
+	int len;
 
 	hex(head, pos->head, pos->headlen);
 	hex(tail, pos->tail, pos->taillen);
@@ -1288,23 +1243,5 @@ int accesslog_pos_save(const char *path, const struct accesslog_pos *pos, char *
 	               POS_MAGIC, (unsigned long long)pos->dev, (unsigned long long)pos->ino,
 	               (unsigned long long)pos->offset, (unsigned long long)pos->size_seen, head,
 	               tail);
-	if (split_path(path, dir, sizeof(dir), &base) != 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return errbuf_fail(err, errlen, "%s: path too long", path);
-	if (write_temp(tmp, text, (size_t)len, err, errlen) != 0)
-		return -1;
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		return errbuf_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path,
-		                   strerror(e));
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		return errbuf_fail(err, errlen, "cannot sync directory %s: %s", dir, strerror(e));
-	}
-	close(fd);
-	return 0;
+	return atomicfile_write(path, text, (size_t)len, true, err, errlen);
 }

@@ -10,6 +10,9 @@
  */
 #include "remote.h"
 
+#include "atomicfile.h"
+#include "errbuf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -461,25 +464,20 @@ static int cache_read(const char *path, struct cache *c)
 	return rc;
 }
 
-/* Write the disk rows of RS to PATH: a temp file (0600, O_EXCL) renamed into
- * place, so a reader sees the old map or the new one. No fsync: a cache lost
- * in a crash only costs one walk. Returns 0 or -1 with ERR set. */
+/* Write the disk rows of RS to PATH, atomically: a reader sees the old map
+ * or the new one. Not synced: a cache lost in a crash only costs one walk.
+ * Returns 0 or -1 with ERR set. */
 static int cache_write(const char *path, const struct table *t, const struct rows *rs, char *err,
                        size_t errlen)
 {
-	char tmp[4200];
-	int fd, ok;
-	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int ok, rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
-	f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (f == NULL) {
-		snprintf(err, errlen, "cannot write the index cache %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
+	if (f == NULL)
+		return errbuf_fail(err, errlen, "cannot write the index cache %s: %s", path,
+		                   strerror(errno));
 	ok = fputs(CACHE_MAGIC "\n", f) >= 0;
 	for (size_t i = 0; i < rs->n && ok; i++) {
 		const struct row *r = &rs->r[i];
@@ -489,12 +487,10 @@ static int cache_write(const char *path, const struct table *t, const struct row
 			ok = fprintf(f, "%u\t%s\n", (unsigned)r->index, r->descr) > 0;
 	}
 	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot write the index cache %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	rc = ok ? atomicfile_write(path, text, len, false, err, errlen)
+	        : errbuf_fail(err, errlen, "cannot write the index cache %s: out of memory", path);
+	free(text);
+	return rc;
 }
 
 /* ---- filesystems -------------------------------------------------------- */

@@ -36,6 +36,7 @@
  */
 #include "series.h"
 
+#include "atomicfile.h"
 #include "errbuf.h"
 
 #include <ctype.h>
@@ -367,21 +368,6 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *dir, char *err, size_t errlen)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) != 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return errbuf_fail(err, errlen, "cannot sync directory %s: %s", dir, strerror(e));
-	}
-	close(fd);
-	return 0;
-}
-
 static int read_records(const struct series *s, size_t from, size_t n, struct sample *out,
                         char *err, size_t errlen)
 {
@@ -461,7 +447,7 @@ static int init_file(struct series *s, char *err, size_t errlen)
 	if (pwrite(s->fd, hdr, HDR_SIZE, 0) != HDR_SIZE || fdatasync(s->fd) != 0)
 		return errbuf_fail(err, errlen, "cannot write %s: %s", s->path, strerror(errno));
 	s->size = HDR_SIZE;
-	return fsync_dir(s->dir, err, errlen);
+	return atomicfile_sync_dir(s->dir, err, errlen);
 }
 
 /* Read every record in chunks, checking them; sets first_t and last_t. */
@@ -543,7 +529,7 @@ static int move_aside(struct series *s, const char *why, char *notice, size_t no
 		         "history file %s is corrupt (%s); moved to %s, starting a new history",
 		         s->path, why, to);
 	free(to);
-	return rc == 0 ? fsync_dir(s->dir, err, errlen) : -1;
+	return rc == 0 ? atomicfile_sync_dir(s->dir, err, errlen) : -1;
 }
 
 static struct series *series_new(const char *dir, const char *key, enum series_mode mode)
@@ -875,7 +861,7 @@ static int replace_file(struct series *s, const struct sample *v, size_t n, char
 	s->size = HDR_SIZE + (off_t)n * REC_SIZE;
 	s->first_t = n > 0 ? v[0].t : 0;
 	s->last_t = n > 0 ? v[n - 1].t : 0;
-	return fsync_dir(s->dir, err, errlen);
+	return atomicfile_sync_dir(s->dir, err, errlen);
 }
 
 /* Read everything, merge the sorted batch B in, trim, and replace the file. */
@@ -1011,7 +997,7 @@ int series_forget(const char *dir, const char *key, char *err, size_t errlen)
 	if (rc == 0 && unlink(path) != 0)
 		rc = errbuf_fail(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 	if (rc == 0)
-		rc = fsync_dir(dir, err, errlen);
+		rc = atomicfile_sync_dir(dir, err, errlen);
 	if (fd >= 0)
 		close(fd);
 	free(path);

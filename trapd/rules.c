@@ -16,6 +16,8 @@
  */
 #include "rules.h"
 
+#include "errbuf.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -24,23 +26,6 @@
 #include <string.h>
 
 #define FLAP_CHANGES (RULES_FLAP_RESULTS - 1)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-/* One-line reason into ERR (lib/errbuf.c's contract; kept here so that this
- * module links alone into its test). */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static unsigned sat_inc(unsigned v)
 {
@@ -313,27 +298,31 @@ static void judge_breach(struct rules_service *s, const struct rules_policy *p, 
 int rules_policy_check(const struct rules_policy *p, char *err, size_t errlen)
 {
 	if ((p->window_m == 0) != (p->window_n == 0))
-		return fail(err, errlen, "window: give both M and N, or neither");
+		return errbuf_fail(err, errlen, "window: give both M and N, or neither");
 	if (p->window_n > RULES_HISTORY)
-		return fail(err, errlen, "window: N (%u) is more than %d", p->window_n,
-		            RULES_HISTORY);
+		return errbuf_fail(err, errlen, "window: N (%u) is more than %d", p->window_n,
+		                   RULES_HISTORY);
 	if (p->window_m > p->window_n)
-		return fail(err, errlen, "window: M (%u) is more than N (%u)", p->window_m,
-		            p->window_n);
+		return errbuf_fail(err, errlen, "window: M (%u) is more than N (%u)", p->window_m,
+		                   p->window_n);
 	if (!isfinite(p->sustain_for) || p->sustain_for < 0)
-		return fail(err, errlen, "sustain duration must be a finite number >= 0");
+		return errbuf_fail(err, errlen, "sustain duration must be a finite number >= 0");
 	if (!isfinite(p->renotify) || p->renotify < 0)
-		return fail(err, errlen, "renotification interval must be a finite number >= 0");
+		return errbuf_fail(err, errlen,
+		                   "renotification interval must be a finite number >= 0");
 	if (!isfinite(p->stale_after))
-		return fail(err, errlen, "stale limit must be a finite number");
+		return errbuf_fail(err, errlen, "stale limit must be a finite number");
 	if (!isfinite(p->flap_low) || !isfinite(p->flap_high) || p->flap_low < 0 ||
 	    p->flap_high > 100)
-		return fail(err, errlen, "flapping thresholds must be percentages (0 to 100)");
+		return errbuf_fail(err, errlen,
+		                   "flapping thresholds must be percentages (0 to 100)");
 	if (p->flap_high > 0 && p->flap_low == 0)
-		return fail(err, errlen, "flapping: a low threshold of 0 would never end it");
+		return errbuf_fail(err, errlen,
+		                   "flapping: a low threshold of 0 would never end it");
 	if (p->flap_low > p->flap_high)
-		return fail(err, errlen, "flapping: low threshold (%g) above the high one (%g)",
-		            p->flap_low, p->flap_high);
+		return errbuf_fail(err, errlen,
+		                   "flapping: low threshold (%g) above the high one (%g)",
+		                   p->flap_low, p->flap_high);
 	return 0;
 }
 
@@ -545,17 +534,19 @@ static int parse_num(const char *key, const char *v, size_t n, uint64_t max, uin
 	int shown = n > 24 ? 24 : (int)n;
 
 	if (n == 0)
-		return fail(err, errlen, "%s: empty value", key);
+		return errbuf_fail(err, errlen, "%s: empty value", key);
 	for (size_t i = 0; i < n; i++)
 		if (v[i] < '0' || v[i] > '9')
-			return fail(err, errlen, "%s: '%.*s' is not a number", key, shown, v);
+			return errbuf_fail(err, errlen, "%s: '%.*s' is not a number", key, shown,
+			                   v);
 	if (n > 1 && v[0] == '0')
-		return fail(err, errlen, "%s: '%.*s' has a leading zero", key, shown, v);
+		return errbuf_fail(err, errlen, "%s: '%.*s' has a leading zero", key, shown, v);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t d = (uint64_t)(v[i] - '0');
 
 		if (x > max / 10 || d > max - x * 10)
-			return fail(err, errlen, "%s: '%.*s' is out of range", key, shown, v);
+			return errbuf_fail(err, errlen, "%s: '%.*s' is out of range", key, shown,
+			                   v);
 		x = x * 10 + d;
 	}
 	*out = x;
@@ -567,11 +558,11 @@ static int parse_hist(const char *v, size_t n, struct rules_service *s, char *er
 	if (n == 1 && v[0] == '-')
 		return 0;
 	if (n == 0 || n > RULES_HISTORY)
-		return fail(err, errlen, "hist: %zu results, expected 1 to %d or '-'", n,
-		            RULES_HISTORY);
+		return errbuf_fail(err, errlen, "hist: %zu results, expected 1 to %d or '-'", n,
+		                   RULES_HISTORY);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] < '0' || v[i] > '3')
-			return fail(err, errlen, "hist: '%c' is not a state (0 to 3)", v[i]);
+			return errbuf_fail(err, errlen, "hist: '%c' is not a state (0 to 3)", v[i]);
 		hist_push(s, (enum rules_state)(v[i] - '0'));
 	}
 	return 0;
@@ -590,18 +581,19 @@ static int parse_intervals(const char *v, size_t n, struct rules_service *s, cha
 		if (w > n - i)
 			w = n - i;
 		if (s->nintervals == RULES_INTERVALS)
-			return fail(err, errlen, "ivl: more than %d intervals", RULES_INTERVALS);
+			return errbuf_fail(err, errlen, "ivl: more than %d intervals",
+			                   RULES_INTERVALS);
 		if (parse_num("ivl", v + i, w, UINT32_MAX, &x, err, errlen) != 0)
 			return -1;
 		if (x == 0)
-			return fail(err, errlen, "ivl: an interval of 0 seconds");
+			return errbuf_fail(err, errlen, "ivl: an interval of 0 seconds");
 		s->intervals[s->nintervals++] = (uint32_t)x;
 		i += w;
 		if (i == n)
 			return 0;
 		i++; /* the comma */
 		if (i == n)
-			return fail(err, errlen, "ivl: ends with a comma");
+			return errbuf_fail(err, errlen, "ivl: ends with a comma");
 	}
 }
 
@@ -647,24 +639,24 @@ static int check_state(const struct rules_service *s, char *err, size_t errlen)
 	bool newest_bad = s->nhist > 0 && hist_at(s, 0) != RULES_OK;
 
 	if (s->nhist == 0 && (s->bad_run || s->ok_run || s->breach_len))
-		return fail(err, errlen, "counters set without any result");
+		return errbuf_fail(err, errlen, "counters set without any result");
 	if (s->nhist > 0 &&
 	    (newest_bad ? s->bad_run == 0 || s->ok_run : s->ok_run == 0 || s->bad_run))
-		return fail(err, errlen, "bad/ok runs disagree with the latest result");
+		return errbuf_fail(err, errlen, "bad/ok runs disagree with the latest result");
 	if (s->bad_run > s->breach_len)
-		return fail(err, errlen, "a run of %u non-OK results in a breach of %u", s->bad_run,
-		            s->breach_len);
+		return errbuf_fail(err, errlen, "a run of %u non-OK results in a breach of %u",
+		                   s->bad_run, s->breach_len);
 	if (s->state != RULES_OK && s->breach_len == 0)
-		return fail(err, errlen, "sustained state without a breach");
+		return errbuf_fail(err, errlen, "sustained state without a breach");
 	if (!s->flapping && s->notified != s->state)
-		return fail(err, errlen,
-		            "notified state differs from the sustained one, not flapping");
+		return errbuf_fail(err, errlen,
+		                   "notified state differs from the sustained one, not flapping");
 	if ((s->notified != RULES_OK) != (s->problem_id != 0))
-		return fail(err, errlen, "a notified problem needs an id, and only then");
+		return errbuf_fail(err, errlen, "a notified problem needs an id, and only then");
 	if (s->flapping != (s->flap_id != 0))
-		return fail(err, errlen, "flapping needs an id, and only then");
+		return errbuf_fail(err, errlen, "flapping needs an id, and only then");
 	if (s->stale != (s->stale_id != 0))
-		return fail(err, errlen, "staleness needs an id, and only then");
+		return errbuf_fail(err, errlen, "staleness needs an id, and only then");
 	return 0;
 }
 
@@ -676,9 +668,9 @@ static int next_value(const char **p, const char *key, const char **v, size_t *n
 	const char *q = *p;
 
 	if (*q == '\0')
-		return fail(err, errlen, "truncated: '%s=' is missing", key);
+		return errbuf_fail(err, errlen, "truncated: '%s=' is missing", key);
 	if (*q != ' ' || strncmp(q + 1, key, klen) != 0 || q[1 + klen] != '=')
-		return fail(err, errlen, "expected ' %s=' at '%.20s'", key, q);
+		return errbuf_fail(err, errlen, "expected ' %s=' at '%.20s'", key, q);
 	*v = q + 2 + klen;
 	*n = strcspn(*v, " ");
 	*p = *v + *n;
@@ -696,12 +688,12 @@ int rules_decode(const char *line, struct rules_service *s, char *err, size_t er
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len >= sizeof buf)
-		return fail(err, errlen, "line too long (%zu characters)", len);
+		return errbuf_fail(err, errlen, "line too long (%zu characters)", len);
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if (strncmp(buf, "v1", 2) != 0 || (buf[2] != ' ' && buf[2] != '\0'))
-		return fail(err, errlen, "version '%.*s' not supported (expected v1)",
-		            (int)strcspn(buf, " "), buf);
+		return errbuf_fail(err, errlen, "version '%.*s' not supported (expected v1)",
+		                   (int)strcspn(buf, " "), buf);
 	rules_init(&t, 0);
 	p += 2;
 	for (size_t i = 0; i < NFIELDS; i++)
@@ -709,7 +701,7 @@ int rules_decode(const char *line, struct rules_service *s, char *err, size_t er
 		    get_field(&fields[i], v, n, &t, err, errlen) != 0)
 			return -1;
 	if (*p != '\0')
-		return fail(err, errlen, "unexpected '%.20s' after the last field", p);
+		return errbuf_fail(err, errlen, "unexpected '%.20s' after the last field", p);
 	if (check_state(&t, err, errlen) != 0)
 		return -1;
 	*s = t;
