@@ -11,8 +11,10 @@
 #ifndef TT_AGENT_MODULE_H
 #define TT_AGENT_MODULE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent.h"
 
@@ -44,6 +46,22 @@ struct agent_fault {
 	int discovered;   /* v3: the agent's engine ID is known, so it did answer once */
 	char detail[256]; /* net-snmp's own words, or the module's, for the message */
 };
+
+/* Set F's cause and its detail (printf-style). Inline here because the
+ * net-snmp module links nothing of ours. */
+static inline void agent_fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt,
+                                   ...) __attribute__((format(printf, 3, 4)));
+
+static inline void agent_fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt,
+                                   ...)
+{
+	va_list ap;
+
+	f->cause = cause;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
 
 struct agent_req_oid {
 	uint32_t sub[AGENT_OID_MAX];

@@ -93,19 +93,6 @@ static void module_init(int version)
 	}
 }
 
-static void fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->cause = cause;
-	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
-}
-
 /* ---- v3 security parameters ------------------------------------------ */
 
 static int auth_protocol(const char *name, netsnmp_session *s, struct agent_fault *f)
@@ -125,7 +112,8 @@ static int auth_protocol(const char *name, netsnmp_session *s, struct agent_faul
 		s->securityAuthProtoLen = OID_LENGTH(usmHMACMD5AuthProtocol);
 #endif
 	} else {
-		fault_set(f, AGENT_C_LOCAL, "authentication protocol '%s' is not available", name);
+		agent_fault_set(f, AGENT_C_LOCAL, "authentication protocol '%s' is not available",
+		                name);
 		return -1;
 	}
 	return 0;
@@ -147,8 +135,9 @@ static int priv_protocol(const char *name, netsnmp_session *s, struct agent_faul
 		s->securityPrivProtoLen = OID_LENGTH(usmDESPrivProtocol);
 #endif
 	} else {
-		fault_set(f, AGENT_C_LOCAL,
-		          "privacy protocol '%s' is not available in this net-snmp build", name);
+		agent_fault_set(f, AGENT_C_LOCAL,
+		                "privacy protocol '%s' is not available in this net-snmp build",
+		                name);
 		return -1;
 	}
 	return 0;
@@ -160,14 +149,15 @@ static int make_key(netsnmp_session *s, const char *what, const char *pass, u_ch
 {
 	*keylen = USM_AUTH_KU_LEN;
 	if (pass == NULL || strlen(pass) < 8) {
-		fault_set(f, AGENT_C_LOCAL, "the %s passphrase must have at least 8 characters",
-		          what);
+		agent_fault_set(f, AGENT_C_LOCAL,
+		                "the %s passphrase must have at least 8 characters", what);
 		return -1;
 	}
 	if (generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (const u_char *)pass,
 	                strlen(pass), key, keylen) != SNMPERR_SUCCESS) {
-		fault_set(f, AGENT_C_LOCAL, "cannot derive the %s key from its passphrase%s%s",
-		          what, module_log[0] ? ": " : "", module_log);
+		agent_fault_set(f, AGENT_C_LOCAL,
+		                "cannot derive the %s key from its passphrase%s%s", what,
+		                module_log[0] ? ": " : "", module_log);
 		return -1;
 	}
 	return 0;
@@ -179,7 +169,7 @@ static int setup_v3(const struct agent_target *t, netsnmp_session *s, struct age
 	                             SNMP_SEC_LEVEL_AUTHPRIV};
 
 	if (t->user == NULL || t->user[0] == '\0') {
-		fault_set(f, AGENT_C_LOCAL, "SNMPv3 needs a user name");
+		agent_fault_set(f, AGENT_C_LOCAL, "SNMPv3 needs a user name");
 		return -1;
 	}
 	s->version = SNMP_VERSION_3;
@@ -237,7 +227,7 @@ static enum agent_cause classify(int snmperr)
 /* Fill F from net-snmp's error state: SNMPERR as classified, its text. */
 static void fault_from_snmp(struct agent_fault *f, int snmperr, const char *text)
 {
-	fault_set(f, classify(snmperr), "%s", text != NULL && text[0] ? text : module_log);
+	agent_fault_set(f, classify(snmperr), "%s", text != NULL && text[0] ? text : module_log);
 	if (f->detail[0] == '\0')
 		snprintf(f->detail, sizeof(f->detail), "net-snmp error %d", snmperr);
 }
@@ -369,7 +359,7 @@ static int exchange(void *s, enum agent_pdu type, const struct agent_req_oid *oi
 
 	*resp = NULL;
 	if (pdu == NULL) {
-		fault_set(f, AGENT_C_LOCAL, "cannot build the request (out of memory?)");
+		agent_fault_set(f, AGENT_C_LOCAL, "cannot build the request (out of memory?)");
 		return -1;
 	}
 	module_log[0] = '\0';
@@ -382,7 +372,7 @@ static int exchange(void *s, enum agent_pdu type, const struct agent_req_oid *oi
 	if (status == STAT_TIMEOUT) {
 		netsnmp_session *ss = snmp_sess_session(s);
 
-		fault_set(f, AGENT_C_TIMEOUT, "timeout");
+		agent_fault_set(f, AGENT_C_TIMEOUT, "timeout");
 		f->discovered =
 		        ss != NULL && ss->version == SNMP_VERSION_3 && ss->securityEngineIDLen > 0;
 		return -1;
@@ -409,7 +399,7 @@ static int op_request(void *s, enum agent_pdu type, const struct agent_req_oid *
 	if (rc != 0)
 		return -1;
 	if (resp->errstat != SNMP_ERR_NOERROR) {
-		fault_set(f, AGENT_C_ERROR_STATUS, "%s", snmp_errstring((int)resp->errstat));
+		agent_fault_set(f, AGENT_C_ERROR_STATUS, "%s", snmp_errstring((int)resp->errstat));
 		f->status = resp->errstat;
 		f->index = resp->errindex;
 		snmp_free_pdu(resp);

@@ -137,19 +137,6 @@ static void put_oid(struct wbuf *w, const struct agent_req_oid *o)
 	put_header(w, TAG_OID, end);
 }
 
-static void fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void fault_set(struct agent_fault *f, enum agent_cause cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->cause = cause;
-	va_start(ap, fmt);
-	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
-	va_end(ap);
-}
-
 /* What BER can carry: 2 to AGENT_OID_MAX sub-identifiers, X.Y with X <= 2
  * and Y < 40 unless X is 2. */
 static int oid_encodable(const struct agent_req_oid *o, struct agent_fault *f)
@@ -161,19 +148,20 @@ static int oid_encodable(const struct agent_req_oid *o, struct agent_fault *f)
 		return 0;
 	agent_oid_format(o->sub, o->len < AGENT_OID_MAX ? o->len : AGENT_OID_MAX, text,
 	                 sizeof(text));
-	fault_set(f, AGENT_C_LOCAL,
-	          "cannot encode the OID '%s': it must start 0.N or 1.N (N < 40) or 2", text);
+	agent_fault_set(f, AGENT_C_LOCAL,
+	                "cannot encode the OID '%s': it must start 0.N or 1.N (N < 40) or 2", text);
 	return -1;
 }
 
 static int request_valid(const struct v2c_request *rq, struct agent_fault *f)
 {
 	if (rq->version != 1 && rq->version != 2) {
-		fault_set(f, AGENT_C_LOCAL, "SNMP version %d is not spoken here", rq->version);
+		agent_fault_set(f, AGENT_C_LOCAL, "SNMP version %d is not spoken here",
+		                rq->version);
 		return -1;
 	}
 	if (rq->type == AGENT_PDU_GETBULK && rq->version == 1) {
-		fault_set(f, AGENT_C_LOCAL, "SNMPv1 has no GETBULK");
+		agent_fault_set(f, AGENT_C_LOCAL, "SNMPv1 has no GETBULK");
 		return -1;
 	}
 	for (size_t i = 0; i < rq->n; i++)
@@ -218,7 +206,7 @@ size_t v2c_encode(const struct v2c_request *rq, uint8_t *buf, size_t buflen, str
 	put_integer(&w, (uint32_t)(rq->version - 1));
 	put_header(&w, TAG_SEQUENCE, buflen);
 	if (w.full) {
-		fault_set(f, AGENT_C_LOCAL, "the request does not fit in %zu bytes", buflen);
+		agent_fault_set(f, AGENT_C_LOCAL, "the request does not fit in %zu bytes", buflen);
 		return 0;
 	}
 	memmove(buf, buf + w.pos, buflen - w.pos);
@@ -236,7 +224,7 @@ struct rbuf {
 /* A malformed message: WHAT, at the offset of AT. Returns -1. */
 static int bad(const struct rbuf *r, const uint8_t *at, const char *what, struct agent_fault *f)
 {
-	fault_set(f, AGENT_C_PROTOCOL, "%s at byte %zu", what, (size_t)(at - r->start));
+	agent_fault_set(f, AGENT_C_PROTOCOL, "%s at byte %zu", what, (size_t)(at - r->start));
 	return -1;
 }
 
@@ -560,7 +548,7 @@ int v2c_decode(const struct v2c_request *rq, const uint8_t *buf, size_t len,
 	}
 	if (status != 0) {
 		*nvals = 0;
-		fault_set(f, AGENT_C_ERROR_STATUS, "%s", status_name(status));
+		agent_fault_set(f, AGENT_C_ERROR_STATUS, "%s", status_name(status));
 		f->status = status < LONG_MIN   ? LONG_MIN
 		            : status > LONG_MAX ? LONG_MAX
 		                                : (long)status;
@@ -609,14 +597,14 @@ static int connect_udp(const char *host, unsigned port, int v6, struct agent_fau
 		rc = getaddrinfo(host, service, &hints, &res);
 	}
 	if (rc != 0) {
-		fault_set(f, AGENT_C_LOCAL, "Unknown host (%s)",
-		          rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		agent_fault_set(f, AGENT_C_LOCAL, "Unknown host (%s)",
+		                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		fault_set(f, AGENT_C_LOCAL, "Failure in %s (%s)", fd < 0 ? "socket" : "connect",
-		          strerror(errno));
+		agent_fault_set(f, AGENT_C_LOCAL, "Failure in %s (%s)",
+		                fd < 0 ? "socket" : "connect", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -651,7 +639,7 @@ static void *op_open(const struct agent_target *t, const char *peer, struct agen
 	}
 	s = malloc(sizeof(*s));
 	if (s == NULL) {
-		fault_set(f, AGENT_C_LOCAL, "out of memory");
+		agent_fault_set(f, AGENT_C_LOCAL, "out of memory");
 		return NULL;
 	}
 	s->fd = connect_udp(host, port, v6, f);
@@ -676,7 +664,7 @@ static int send_request(struct v2c_session *s, size_t len, struct agent_fault *f
 	if (sent < 0 && errno == ECONNREFUSED)
 		sent = send(s->fd, s->out, len, 0);
 	if (sent < 0 && errno != ECONNREFUSED) {
-		fault_set(f, AGENT_C_LOCAL, "Failure in sendto (%s)", strerror(errno));
+		agent_fault_set(f, AGENT_C_LOCAL, "Failure in sendto (%s)", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -698,7 +686,7 @@ static int await_answer(struct v2c_session *s, const struct v2c_request *rq, dou
 			return 1;
 		rc = poll(&p, 1, left * 1000 >= INT_MAX - 1 ? INT_MAX : (int)(left * 1000) + 1);
 		if (rc < 0 && errno != EINTR) {
-			fault_set(f, AGENT_C_LOCAL, "Failure in poll (%s)", strerror(errno));
+			agent_fault_set(f, AGENT_C_LOCAL, "Failure in poll (%s)", strerror(errno));
 			return -1;
 		}
 		if (rc <= 0)
@@ -708,7 +696,7 @@ static int await_answer(struct v2c_session *s, const struct v2c_request *rq, dou
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    errno == ECONNREFUSED)
 				continue;
-			fault_set(f, AGENT_C_LOCAL, "Failure in recv (%s)", strerror(errno));
+			agent_fault_set(f, AGENT_C_LOCAL, "Failure in recv (%s)", strerror(errno));
 			return -1;
 		}
 		rc = v2c_decode(rq, s->in, (size_t)got, vals, maxvals, nvals, f);
@@ -746,7 +734,7 @@ static int op_request(void *sp, enum agent_pdu type, const struct agent_req_oid 
 		if (rc != 1)
 			return rc;
 	}
-	fault_set(f, AGENT_C_TIMEOUT, "timeout");
+	agent_fault_set(f, AGENT_C_TIMEOUT, "timeout");
 	return -1;
 }
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "fsusage.h"
 #include "plugin.h"
 #include "remote.h"
@@ -109,14 +108,6 @@ static const struct option disk_options[] = {
         {NULL, 0, NULL, 0},
 };
 
-static void parse_level(struct disk_opts *o, const char *name, const char *arg, struct range *r)
-{
-	char err[256];
-
-	if (range_parse(arg, RANGE_UNITS_PERCENT, r, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s '%s': %s (a range on used percent)", name, arg, err);
-}
-
 static void parse_full_at(struct disk_opts *o, const char *arg)
 {
 	char err[256], *end;
@@ -196,14 +187,7 @@ static void parse_args(struct disk_opts *o, int argc, char **argv)
 	free(own);
 	remote_opts_finish(&o->remote, &o->c);
 	check_remote_args(o);
-	if (o->c.warning != NULL) {
-		parse_level(o, "-w/--warning", o->c.warning, &o->levels.warn);
-		o->levels.has_warn = true;
-	}
-	if (o->c.critical != NULL) {
-		parse_level(o, "-c/--critical", o->c.critical, &o->levels.crit);
-		o->levels.has_crit = true;
-	}
+	plugin_levels(&o->c, RANGE_UNITS_PERCENT, "a range on used percent", &o->levels);
 	if (o->npaths == 0)
 		o->all = true;
 	if (o->c.state_key != NULL && (o->all || o->npaths > 1))
@@ -506,16 +490,12 @@ static void run_live(const struct disk_opts *o)
 	static struct plugin_item results[2 * MAX_TARGETS];
 	static struct output out;
 	const struct plugin_view view = {o, 1, describe, detail, add_perf};
-	char dir[4096], err[512];
+	char dir[4096];
 	int64_t now;
 	size_t nr;
 
-	plugin_timeout_arm(&o->c);
-	if (clock_now(&now, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s", err);
-	plugin_doing("preparing the state directory");
-	if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
-		plugin_die(&o->c, "state directory: %s", err);
+	now = plugin_start(&o->c);
+	plugin_state_dir(&o->c, dir, sizeof(dir));
 	if (remote_opts_active(&o->remote))
 		nr = run_remote(o, dir, now, results, &out);
 	else

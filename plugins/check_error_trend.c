@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "accesslog.h"
-#include "clock.h"
 #include "errjudge.h"
 #include "es.h"
 #include "plugin.h"
@@ -265,16 +264,6 @@ static int err_opt(void *ctx, int opt, const char *arg)
 	return source_opt(o, opt, arg);
 }
 
-static void parse_ratio_range(struct err_opts *o, const char *name, const char *arg,
-                              struct range *r)
-{
-	char err[256];
-
-	if (range_parse(arg, RANGE_UNITS_PERCENT, r, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s '%s': %s (a range on the error ratio in percent)", name, arg,
-		           err);
-}
-
 static void err_defaults(struct err_opts *o)
 {
 	char err[64];
@@ -335,14 +324,8 @@ static void parse_args(struct err_opts *o, int argc, char **argv)
 {
 	err_defaults(o);
 	plugin_parse(&o->c, argc, argv, err_options, "", err_opt, o, help_text);
-	if (o->c.warning != NULL) {
-		parse_ratio_range(o, "-w/--warning", o->c.warning, &o->j.levels.warn);
-		o->j.levels.has_warn = true;
-	}
-	if (o->c.critical != NULL) {
-		parse_ratio_range(o, "-c/--critical", o->c.critical, &o->j.levels.crit);
-		o->j.levels.has_crit = true;
-	}
+	plugin_levels(&o->c, RANGE_UNITS_PERCENT, "a range on the error ratio in percent",
+	              &o->j.levels);
 	check_sources(o);
 }
 
@@ -561,22 +544,19 @@ static void run_live(const struct err_opts *o)
 	const struct plugin_view view = {&ev, 1, describe, detail, add_perf};
 	struct sample *b = NULL;
 	size_t n = 0;
-	char dir[4096], err[512], key[PATH_MAX + 16], real[PATH_MAX];
+	char dir[4096], key[PATH_MAX + 16], real[PATH_MAX];
 	int64_t now;
 
-	plugin_timeout_arm(&o->c);
-	if (clock_now(&now, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s", err);
+	now = plugin_start(&o->c);
 	if (o->es.url != NULL) {
 		gather_es(o, now, &b, &n);
 	} else {
-		plugin_doing("preparing the state directory");
-		if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
-			plugin_die(&o->c, "state directory: %s", err);
+		plugin_state_dir(&o->c, dir, sizeof(dir));
 		if (realpath(o->log, real) == NULL)
 			plugin_die(&o->c, "--log %s: %s", o->log, strerror(errno));
-		snprintf(key, sizeof(key), "%s", o->c.state_key ? o->c.state_key : "");
-		if (o->c.state_key == NULL)
+		if (o->c.state_key != NULL)
+			snprintf(key, sizeof(key), "%s", o->c.state_key);
+		else
 			snprintf(key, sizeof(key), "errors%s", real);
 		gather_log(o, dir, key, now, &b, &n, item.notice, sizeof(item.notice));
 	}

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "meminfo.h"
 #include "plugin.h"
 #include "remote.h"
@@ -133,19 +132,15 @@ static const struct option mem_options[] = {
 
 /* ---- options --------------------------------------------------------- */
 
-static void parse_level(struct mem_opts *o, const char *name, const char *arg, struct range *r)
+/* A bare number is ambiguous for memory: bytes or percent? */
+static void require_unit(const struct mem_opts *o, const char *name, const char *text,
+                         const struct range *r, bool has)
 {
-	char err[256];
-
-	if (range_parse(arg, RANGE_UNITS_SIZE | RANGE_UNITS_PERCENT, r, err, sizeof(err)) != 0)
-		plugin_die(&o->c,
-		           "%s '%s': %s (a range on available memory, e.g. 500MiB: or 10%%:)", name,
-		           arg, err);
-	if (r->unit == RANGE_UNIT_PLAIN)
+	if (has && r->unit == RANGE_UNIT_PLAIN)
 		plugin_die(&o->c,
 		           "%s '%s': write a unit, e.g. 500MiB: or 10%%: (a bare number is "
 		           "ambiguous: bytes or percent?)",
-		           name, arg);
+		           name, text);
 }
 
 static void parse_exhaust_at(struct mem_opts *o, const char *arg)
@@ -223,14 +218,10 @@ static void parse_args(struct mem_opts *o, int argc, char **argv)
 	remote_opts_finish(&o->remote, &o->c);
 	if (remote_opts_active(&o->remote) && o->procfs_given)
 		plugin_die(&o->c, "--procfs reads a local meminfo; it cannot be combined with -H");
-	if (o->c.warning != NULL) {
-		parse_level(o, "-w/--warning", o->c.warning, &o->levels.warn);
-		o->levels.has_warn = true;
-	}
-	if (o->c.critical != NULL) {
-		parse_level(o, "-c/--critical", o->c.critical, &o->levels.crit);
-		o->levels.has_crit = true;
-	}
+	plugin_levels(&o->c, RANGE_UNITS_SIZE | RANGE_UNITS_PERCENT,
+	              "a range on available memory, e.g. 500MiB: or 10%:", &o->levels);
+	require_unit(o, "-w/--warning", o->c.warning, &o->levels.warn, o->levels.has_warn);
+	require_unit(o, "-c/--critical", o->c.critical, &o->levels.crit, o->levels.has_crit);
 }
 
 /* ---- evaluate -------------------------------------------------------- */
@@ -522,9 +513,7 @@ static void run_live(const struct mem_opts *o)
 	int64_t now;
 	size_t n = 1;
 
-	plugin_timeout_arm(&o->c);
-	if (clock_now(&now, err, sizeof(err)) != 0)
-		plugin_die(&o->c, "%s", err);
+	now = plugin_start(&o->c);
 	memset(&m, 0, sizeof(m));
 	if (remote_opts_active(&o->remote)) {
 		gather_remote(o, &m);
@@ -533,9 +522,7 @@ static void run_live(const struct mem_opts *o)
 		if (gather_local(o, &m, err, sizeof(err)) != 0)
 			plugin_die(&o->c, "%s", err);
 	}
-	plugin_doing("preparing the state directory");
-	if (series_state_dir(o->c.state_dir, dir, sizeof(dir), err, sizeof(err)) != 0)
-		plugin_die(&o->c, "state directory: %s", err);
+	plugin_state_dir(&o->c, dir, sizeof(dir));
 	check_series(o, dir, &m, false, now, &results[0]);
 	if (o->swap)
 		check_series(o, dir, &m, true, now, &results[n++]);

@@ -282,6 +282,45 @@ void plugin_timeout_arm(const struct plugin_common *c)
 	alarm((unsigned)ceil(c->timeout));
 }
 
+int64_t plugin_start(const struct plugin_common *c)
+{
+	char err[256];
+	int64_t now;
+
+	plugin_timeout_arm(c);
+	if (clock_now(&now, err, sizeof(err)) != 0)
+		plugin_die(c, "%s", err);
+	return now;
+}
+
+void plugin_state_dir(const struct plugin_common *c, char *dir, size_t len)
+{
+	char err[512];
+
+	plugin_doing("preparing the state directory");
+	if (series_state_dir(c->state_dir, dir, len, err, sizeof(err)) != 0)
+		plugin_die(c, "state directory: %s", err);
+}
+
+static void plugin_level(const struct plugin_common *c, const char *name, const char *text,
+                         unsigned units, const char *hint, struct range *r, bool *has)
+{
+	char err[256];
+
+	if (text == NULL)
+		return;
+	if (range_parse(text, units, r, err, sizeof(err)) != 0)
+		plugin_die(c, "%s '%s': %s (%s)", name, text, err, hint);
+	*has = true;
+}
+
+void plugin_levels(const struct plugin_common *c, unsigned units, const char *hint,
+                   struct judge_levels *l)
+{
+	plugin_level(c, "-w/--warning", c->warning, units, hint, &l->warn, &l->has_warn);
+	plugin_level(c, "-c/--critical", c->critical, units, hint, &l->crit, &l->has_crit);
+}
+
 void plugin_doing(const char *fmt, ...)
 {
 	int next = !timeout_doing_at;

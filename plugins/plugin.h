@@ -106,6 +106,19 @@ double plugin_duration(const struct plugin_common *c, const char *option, const 
 /* Arm the whole-check timeout (c->timeout seconds). */
 void plugin_timeout_arm(const struct plugin_common *c);
 
+/* Start a live run: arm the timeout and return now ($TRENDTRAP_NOW or the
+ * clock). Dies UNKNOWN on a bad TRENDTRAP_NOW. */
+int64_t plugin_start(const struct plugin_common *c);
+
+/* The history directory (see series_state_dir) into DIR; dies UNKNOWN. */
+void plugin_state_dir(const struct plugin_common *c, char *dir, size_t len);
+
+/* Parse -w and -c (c->warning, c->critical, when given) into L as ranges
+ * whose ends may carry UNITS; a bad one dies UNKNOWN naming the option, the
+ * reason and HINT ("a range on used percent"). */
+void plugin_levels(const struct plugin_common *c, unsigned units, const char *hint,
+                   struct judge_levels *l);
+
 /* Say what the plugin is doing now, for the timeout message ("reading /"). The
  * text is copied. */
 void plugin_doing(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
