@@ -5,7 +5,7 @@
 #   like GOT REGEX DESC  ok when GOT matches the extended REGEX
 #   done_testing         prints the plan; the exit status says whether all passed
 # Builds live in the tree: $TOP/plugins, $TOP/trapd. Each test gets a fresh
-# temporary directory $T, removed at exit.
+# temporary directory $T, removed at exit (kept when TEST_KEEP is set).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d /tmp/trendtrap-test.XXXXXX)
@@ -16,7 +16,11 @@ tap_cleanup_hooks=""
 at_exit() { tap_cleanup_hooks="$1; $tap_cleanup_hooks"; }
 tap_cleanup() {
 	eval "$tap_cleanup_hooks"
-	rm -rf "$T"
+	if [ -n "${TEST_KEEP:-}" ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
 }
 trap tap_cleanup EXIT
 trap 'exit 130' INT TERM

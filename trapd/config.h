@@ -59,7 +59,7 @@
 #define CONFIG_DEFAULT_USER      "trendtrap"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/trendtrapd"
 #define CONFIG_DEFAULT_SOCKET    "/run/trendtrapd/trendtrapd.sock"
-/* A placeholder under net-snmp's netSnmpPlaypen (.1.3.6.1.4.1.8072.9999),
+/* A placeholder under net-snmp's netSnmpExperimental (.1.3.6.1.4.1.8072.9999),
  * which is free for experiments and collides with no vendor: a site with its
  * own enterprise number sets enterprise_oid. */
 #define CONFIG_DEFAULT_ENTERPRISE_OID ".1.3.6.1.4.1.8072.9999.1"

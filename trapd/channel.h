@@ -1,0 +1,81 @@
+/*
+ * channel.h - the interface every notification channel implements (log, snmp;
+ * mail and sms later).
+ *
+ * The daemon opens one instance per configured channel.  A channel has one or
+ * more destinations (an SNMP channel: one per sink); each destination gets its
+ * own outbox entries, so one unreachable sink does not hold back the others.
+ * The daemon hands a notice to send(); the channel reports the outcome of
+ * each send exactly once through env->done, possibly before send() returns
+ * (a v2c trap is done once it left), possibly much later (an inform, when
+ * acknowledged or timed out).  Network I/O goes through env->loop, never
+ * blocks for long, and a channel never prints: it reports through env->log.
+ */
+#ifndef TT_CHANNEL_H
+#define TT_CHANNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "loop.h"
+#include "notice.h"
+
+enum channel_result {
+	CHANNEL_DELIVERED, /* done: remove it from the outbox */
+	CHANNEL_RETRY,     /* failed for now: retried with backoff until max_age */
+	CHANNEL_DEAD,      /* will never work (e.g. refused as invalid): dead letter */
+};
+
+/* The outcome of send(ID).  REASON: a one-line message for the log and the
+ * outbox ("" when delivered). */
+typedef void channel_done_fn(void *arg, const char *id, enum channel_result result,
+                             const char *reason);
+
+/* syslog priorities (LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG). */
+typedef void channel_log_fn(void *arg, int priority, const char *fmt, va_list ap);
+
+struct channel_env {
+	struct loop *loop;
+	const char *state_dir;      /* the daemon's; a channel may keep files here,
+	                               named "channel-<name>.*" */
+	const char *enterprise_oid; /* config enterprise_oid, e.g. ".1.3.6.1.4.1.8072.9999.1" */
+	channel_done_fn *done;
+	void *done_arg;
+	channel_log_fn *log;
+	void *log_arg;
+};
+
+struct channel_ops {
+	const char *type; /* "log", "snmp", ... as in the config */
+
+	/* Open CC (already validated by config_load) with ENV, which outlives the
+	 * channel.  Returns 0 with *STATE set, or -1 with ERR set. */
+	int (*open)(const struct config_channel *cc, const struct channel_env *env, void **state,
+	            char *err, size_t errlen);
+
+	/* How many destinations (>= 1); fixed while open. */
+	size_t (*ndest)(void *state);
+
+	/* A name for destination DEST in logs and status, e.g. "udp:127.0.0.1:162". */
+	const char *(*dest_name)(void *state, size_t dest);
+
+	/* Start delivering N to destination DEST (< ndest).  ID (< 64 bytes) is
+	 * copied and given back to env->done exactly once.  Returns 0 when
+	 * started (done may already have been called), or -1 with ERR set when it
+	 * could not even start: then done is not called, the caller retries. */
+	int (*send)(void *state, size_t dest, const char *id, const struct notice *n, char *err,
+	            size_t errlen);
+
+	/* Close: sends in flight are abandoned without a done call (they are
+	 * still in the outbox and will be sent again). */
+	void (*close)(void *state);
+};
+
+extern const struct channel_ops channel_log_ops;
+extern const struct channel_ops channel_snmp_ops;
+
+/* The ops for a config channel type, or NULL when not built in. */
+const struct channel_ops *channel_ops_for(enum config_channel_type type);
+
+#endif

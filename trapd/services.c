@@ -1,0 +1,317 @@
+/*
+ * services.c - the service table and its state file (see services.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomicfile.h"
+#include "errbuf.h"
+#include "services.h"
+
+#define SERVICES_MAGIC "trendtrapd-services 1 next_id="
+
+/* FNV-1a over host, a separator, and service. */
+static uint64_t key_hash(const char *host, const char *service)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const char *p = host; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = service; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+int services_init(struct services *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = 1024;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->next_id = 1;
+	return t->buckets == NULL ? -1 : 0;
+}
+
+void services_free(struct services *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct svc *s = t->buckets[i];
+
+		while (s != NULL) {
+			struct svc *next = s->next;
+
+			free(s->output);
+			free(s);
+			s = next;
+		}
+	}
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}
+
+struct svc *services_find(const struct services *t, const char *host, const char *service)
+{
+	uint64_t h = key_hash(host, service);
+
+	for (struct svc *s = t->buckets[h & (t->nbuckets - 1)]; s != NULL; s = s->next)
+		if (s->hash == h && strcmp(s->host, host) == 0 && strcmp(s->service, service) == 0)
+			return s;
+	return NULL;
+}
+
+static void grow(struct services *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct svc **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct svc *s = t->buckets[i];
+
+		while (s != NULL) {
+			struct svc *next = s->next;
+
+			s->next = b[s->hash & (n - 1)];
+			b[s->hash & (n - 1)] = s;
+			s = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+static struct svc *insert(struct services *t, const char *host, const char *service)
+{
+	size_t hl = strlen(host), sl = strlen(service);
+	struct svc *s = calloc(1, sizeof(*s) + hl + sl + 2);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s->host, host, hl + 1);
+	s->service = s->host + hl + 1;
+	memcpy(s->service, service, sl + 1);
+	s->hash = key_hash(host, service);
+	if (t->count >= t->nbuckets)
+		grow(t);
+	s->next = t->buckets[s->hash & (t->nbuckets - 1)];
+	t->buckets[s->hash & (t->nbuckets - 1)] = s;
+	t->count++;
+	return s;
+}
+
+struct svc *services_get(struct services *t, const char *host, const char *service, int64_t now,
+                         int *created)
+{
+	struct svc *s = services_find(t, host, service);
+
+	if (created != NULL)
+		*created = 0;
+	if (s != NULL)
+		return s;
+	s = insert(t, host, service);
+	if (s == NULL)
+		return NULL;
+	rules_init(&s->rs, now);
+	if (created != NULL)
+		*created = 1;
+	return s;
+}
+
+int services_set_output(struct svc *s, const char *output, const char *perfdata)
+{
+	size_t ol = strlen(output), pl = strlen(perfdata);
+	char *p;
+
+	if (s->output != NULL && strcmp(s->output, output) == 0 &&
+	    strcmp(s->perfdata, perfdata) == 0)
+		return 0;
+	p = malloc(ol + pl + 2);
+	if (p == NULL)
+		return -1;
+	memcpy(p, output, ol + 1);
+	memcpy(p + ol + 1, perfdata, pl + 1);
+	free(s->output);
+	s->output = p;
+	s->perfdata = p + ol + 1;
+	return 0;
+}
+
+void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), void *arg)
+{
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct svc *s = t->buckets[i]; s != NULL; s = s->next)
+			fn(s, arg);
+}
+
+/* A growing buffer for the file's text. */
+struct text {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void text_reserve(struct text *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 65536;
+	char *p;
+
+	if (b->failed || b->len + more + 1 <= b->cap)
+		return;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+static void text_line(struct text *b, const struct svc *s)
+{
+	char rules[RULES_LINE_MAX];
+	const char *out = s->output ? s->output : "", *perf = s->perfdata ? s->perfdata : "";
+	size_t need;
+
+	rules_encode(&s->rs, rules, sizeof(rules));
+	need = strlen(s->host) + strlen(s->service) + strlen(rules) + strlen(out) + strlen(perf) +
+	       40;
+	text_reserve(b, need);
+	if (b->failed)
+		return;
+	b->len += (size_t)snprintf(b->p + b->len, b->cap - b->len,
+	                           "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\n", s->host, s->service,
+	                           s->sent_problem_id, rules, out, perf);
+}
+
+int services_save(const struct services *t, const char *path, char *err, size_t errlen)
+{
+	struct text b = {0};
+	int r;
+
+	text_reserve(&b, 64);
+	if (!b.failed)
+		b.len = (size_t)snprintf(b.p, b.cap, SERVICES_MAGIC "%" PRIu64 "\n", t->next_id);
+	for (size_t i = 0; i < t->nbuckets && !b.failed; i++)
+		for (const struct svc *s = t->buckets[i]; s != NULL && !b.failed; s = s->next)
+			text_line(&b, s);
+	if (b.failed) {
+		free(b.p);
+		return errbuf_fail(err, errlen, "%s: out of memory", path);
+	}
+	r = atomicfile_write(path, b.p, b.len, true, err, errlen);
+	free(b.p);
+	return r;
+}
+
+/* Split LINE at tabs into exactly N fields. */
+static int split_tabs(char *line, char **f, int n)
+{
+	int i = 0;
+
+	f[i++] = line;
+	for (char *p = line; *p; p++)
+		if (*p == '\t') {
+			if (i == n)
+				return -1;
+			*p = '\0';
+			f[i++] = p + 1;
+		}
+	return i == n ? 0 : -1;
+}
+
+static int load_line(struct services *t, char *line, char *err, size_t errlen)
+{
+	char *f[6], *end;
+	struct rules_service rs;
+	struct svc *s;
+	unsigned long long sent;
+
+	if (split_tabs(line, f, 6) < 0)
+		return errbuf_fail(err, errlen, "expected 6 tab-separated fields");
+	if (f[0][0] == '\0' || f[1][0] == '\0')
+		return errbuf_fail(err, errlen, "empty host or service");
+	errno = 0;
+	sent = strtoull(f[2], &end, 10);
+	if (errno != 0 || end == f[2] || *end != '\0')
+		return errbuf_fail(err, errlen, "bad problem id \"%s\"", f[2]);
+	if (rules_decode(f[3], &rs, err, errlen) < 0)
+		return -1;
+	if (services_find(t, f[0], f[1]) != NULL)
+		return errbuf_fail(err, errlen, "%s/%s appears twice", f[0], f[1]);
+	s = insert(t, f[0], f[1]);
+	if (s == NULL || services_set_output(s, f[4], f[5]) < 0)
+		return errbuf_fail(err, errlen, "out of memory");
+	s->rs = rs;
+	s->sent_problem_id = sent;
+	s->last = rs.nhist > 0 ? (enum rules_state)(rs.hist[0] & 3) : RULES_OK;
+	return 0;
+}
+
+static int load_header(struct services *t, const char *line, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long id;
+
+	if (strncmp(line, SERVICES_MAGIC, strlen(SERVICES_MAGIC)) != 0)
+		return errbuf_fail(err, errlen, "not a trendtrapd services file");
+	errno = 0;
+	id = strtoull(line + strlen(SERVICES_MAGIC), &end, 10);
+	if (errno != 0 || *end != '\0' || id == 0)
+		return errbuf_fail(err, errlen, "bad next_id");
+	t->next_id = id;
+	return 0;
+}
+
+int services_load(struct services *t, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, msg[256];
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, r = 0;
+
+	if (fp == NULL)
+		return errno == ENOENT ? 0
+		                       : errbuf_fail(err, errlen, "%s: %s", path, strerror(errno));
+	while (r == 0 && (n = getline(&line, &cap, fp)) > 0) {
+		lineno++;
+		if (line[n - 1] != '\n') {
+			snprintf(msg, sizeof(msg), "line cut short");
+			r = -1;
+			break;
+		}
+		line[n - 1] = '\0';
+		if (memchr(line, '\0', (size_t)n - 1) != NULL) {
+			snprintf(msg, sizeof(msg), "NUL byte");
+			r = -1;
+		} else if (lineno == 1) {
+			r = load_header(t, line, msg, sizeof(msg));
+		} else {
+			r = load_line(t, line, msg, sizeof(msg));
+		}
+	}
+	if (r == 0 && ferror(fp)) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno));
+		r = -1;
+	}
+	if (r == 0 && lineno == 0) {
+		snprintf(msg, sizeof(msg), "empty file");
+		lineno = 1;
+		r = -1;
+	}
+	free(line);
+	fclose(fp);
+	if (r < 0) {
+		services_free(t);
+		services_init(t);
+		return errbuf_fail(err, errlen, "%s:%d: %s", path, lineno, msg);
+	}
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * services.h - trendtrapd's table of services: one entry per (host, service)
+ * that ever reported, with its state machine, latest result and timer; and
+ * the file that carries them across restarts.
+ *
+ * A hash table with chaining, grown at load factor 1; entries are never
+ * removed while the daemon runs (a service that stops reporting goes stale,
+ * which is worth knowing).  Each entry is one allocation plus its latest
+ * result text.
+ *
+ * State file (STATE_DIR/services), written whole by services_save() (temp
+ * file, fsync, rename): a header line "trendtrapd-services 1 next_id=N", then
+ * one line per service, tab-separated:
+ *   HOST  SERVICE  SENT_PROBLEM_ID  RULES_LINE  OUTPUT  PERFDATA
+ * (RULES_LINE from rules_encode(); host, service, output and perfdata hold no
+ * control characters, so no escaping is needed).  services_load() validates
+ * every line; a file that does not parse is refused as a whole with the line
+ * number, and the caller sets it aside.
+ */
+#ifndef TT_SERVICES_H
+#define TT_SERVICES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "rules.h"
+
+struct svc {
+	struct svc *next;                  /* hash chain */
+	uint64_t hash;                     /* of host and service */
+	const struct rules_policy *policy; /* the check's or the defaults; set by the daemon */
+	struct rules_service rs;
+	uint64_t sent_problem_id; /* id of the last PROBLEM actually queued (not
+	                             silenced, routed): its RECOVERY may be sent */
+	enum rules_state last;    /* the latest result's state */
+	struct loop_timer timer;  /* armed at rules_deadline() */
+	void *owner;              /* the daemon: its timer callback's context */
+	char *output;             /* latest output's first line; text + '\0' + perfdata */
+	const char *perfdata;     /* into output's allocation */
+	char *service;            /* into key */
+	char host[];              /* host '\0' service '\0' */
+};
+
+struct services {
+	struct svc **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+	uint64_t next_id; /* the rules' event id counter (persisted), >= 1 */
+};
+
+/* An empty table with next_id 1.  Returns 0 or -1 (no memory). */
+int services_init(struct services *t);
+
+/* Free every entry; T can be initialised again.  Timers must be cleared by
+ * the caller first (services_foreach). */
+void services_free(struct services *t);
+
+/* The entry for HOST and SERVICE, or NULL. */
+struct svc *services_find(const struct services *t, const char *host, const char *service);
+
+/* The entry, created with rules_init(NOW) when new (*CREATED says which; may
+ * be NULL).  Returns NULL when out of memory. */
+struct svc *services_get(struct services *t, const char *host, const char *service, int64_t now,
+                         int *created);
+
+/* Replace S's latest output and perfdata.  Returns 0 or -1 (no memory: the
+ * old text stays). */
+int services_set_output(struct svc *s, const char *output, const char *perfdata);
+
+/* Call FN on every entry, in no particular order. */
+void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), void *arg);
+
+/* Write the whole table to PATH atomically (fsync'ed).  Returns 0 or -1 with
+ * ERR set. */
+int services_save(const struct services *t, const char *path, char *err, size_t errlen);
+
+/* Load PATH into the empty table T (a missing file leaves it empty and
+ * returns 0).  Policies are left NULL and timers unarmed.  Returns 0, or -1
+ * with ERR set ("PATH:LINE: ..."), T then empty again. */
+int services_load(struct services *t, const char *path, char *err, size_t errlen);
+
+#endif
