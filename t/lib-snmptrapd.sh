@@ -37,6 +37,10 @@ TRAPD_ENGINE_BIG=0x8000000001020305
 TRAPD_LOG=$T/trapd/traps.log
 
 mkdir -p "$T/trapd/persist"
+# snmptrapd starts its log afresh; remove it first, so that the readiness
+# check below never sees the line of an earlier run (sourcing this file
+# again restarts snmptrapd: keep the old log elsewhere first if needed).
+rm -f "$TRAPD_LOG"
 cat >"$T/trapd/snmptrapd.conf" <<EOF
 [snmp]
 persistentDir $T/trapd/persist

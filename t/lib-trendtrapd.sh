@@ -1,10 +1,11 @@
 # t/lib-trendtrapd.sh - run a real trendtrapd for a test (sourced after t/lib.sh).
 #
-#   ttd_config BODY     write $T/ttd.conf: state, socket and user set for
+#   ttd_config BODY       write $T/ttd.conf: state, socket and user set for
 #                         this test, then BODY (channels, routes, checks ...)
-#   ttd_start [ARGS]    start trapd/trendtrapd -d -v -f $T/ttd.conf, log in
+#   ttd_start [ARGS]      start trapd/trendtrapd -d -v -f $T/ttd.conf, log in
 #                         $T/ttd.log; waits until it answers on its socket
-#   ttd_stop            SIGTERM and wait; ttd_kill: SIGKILL
+#   ttd_stop              SIGTERM and wait: a test that it exits 0
+#   ttd_kill              SIGKILL and wait
 #   tt ARGS               trapd/trendtrap with this daemon's socket
 #   submit HOST SVC RC OUTPUT      one result, through trendtrap submit
 #   wait_log REGEX N [SECONDS]     until the log has N lines matching REGEX
@@ -43,7 +44,11 @@ ttd_stop() {
 	[ -n "$ttd_pid" ] || return 0
 	kill -TERM $ttd_pid 2>/dev/null
 	wait $ttd_pid 2>/dev/null
+	_ttd_rc=$?
 	ttd_pid=
+	# A clean stop exits 0: a sanitizer's report (a leak at exit) does not.
+	is "$_ttd_rc" 0 "trendtrapd stopped cleanly on SIGTERM"
+	[ "$_ttd_rc" -eq 0 ] || tail -30 "$T/ttd.log" | sed 's/^/#   /'
 }
 
 ttd_kill() {

@@ -289,9 +289,13 @@ static void deliver_dest(struct daemon *d, struct dest *t, int64_t now)
 		return;
 	n = outbox_due(t->ob, now, items, room - t->nflight);
 	/* Each item stays valid until it is done or dead; sending one finishes
-	 * at most that one. */
-	for (size_t i = 0; i < n; i++)
+	 * at most that one.  A failing destination gets one attempt per round,
+	 * even when attempts fail at once. */
+	for (size_t i = 0; i < n; i++) {
 		deliver_one(d, t, items[i]);
+		if (t->failures > 0)
+			break;
+	}
 }
 
 static void deliver_all(struct daemon *d)

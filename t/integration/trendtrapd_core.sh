@@ -108,6 +108,20 @@ wait_log "db01/disk /srv: problem CRITICAL silenced by silence" 1 5
 is "$(problems "db01/disk /srv")" 0 "a silenced problem is recorded, not sent"
 like "$(tt silence list)" "db\*/disk \*.*planned maintenance" "silence list shows it"
 
+out=$(tt silence add 'web09' 1h "whole host" 2>&1)
+sid=${out%% *}
+like "$(tt silence list)" "whole host" "a second silence"
+tt silence remove "$sid"
+ok '! tt silence list | grep -q "whole host"' "silence remove ends it"
+like "$(tt silence remove 999 2>&1)" "no silence 999" "removing an unknown silence says so"
+
+# ---- host results ------------------------------------------------------------
+printf 'PROCESS_HOST_CHECK_RESULT;router1;1;PING CRITICAL - 100%% loss\n' | tt submit - 2>&1
+printf '[%s] PROCESS_HOST_CHECK_RESULT;router1;1;PING CRITICAL\n' "$(date +%s)" | tt submit -
+printf 'PROCESS_HOST_CHECK_RESULT;router1;2;unreachable\n' | tt submit -
+wait_log "$NOTE problem router1/HOST CRITICAL" 1 5
+is "$(problems router1/HOST)" 1 "host results (DOWN, UNREACHABLE) are filed as CRITICAL under HOST"
+
 # ---- bad lines -------------------------------------------------------------
 out=$(printf '%s\n' \
 	"PROCESS_SERVICE_CHECK_RESULT;web01;disk;9;bad rc" \
