@@ -28,9 +28,11 @@ enum channel_result {
 };
 
 /* The outcome of send(ID).  REASON: a one-line message for the log and the
- * outbox ("" when delivered). */
+ * outbox ("" when delivered).  RETRY_AFTER: with CHANNEL_RETRY, the least
+ * number of seconds to wait that the other side asked for (an HTTP
+ * Retry-After), 0 when it said nothing. */
 typedef void channel_done_fn(void *arg, const char *id, enum channel_result result,
-                             const char *reason);
+                             double retry_after, const char *reason);
 
 /* syslog priorities (LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG). */
 typedef void channel_log_fn(void *arg, int priority, const char *fmt, va_list ap);
@@ -60,12 +62,15 @@ struct channel_ops {
 	/* A name for destination DEST in logs and status, e.g. "udp:127.0.0.1:162". */
 	const char *(*dest_name)(void *state, size_t dest);
 
-	/* Start delivering N to destination DEST (< ndest).  ID (< 64 bytes) is
-	 * copied and given back to env->done exactly once.  Returns 0 when
-	 * started (done may already have been called), or -1 with ERR set when it
-	 * could not even start: then done is not called, the caller retries. */
-	int (*send)(void *state, size_t dest, const char *id, const struct notice *n, char *err,
-	            size_t errlen);
+	/* Start delivering the COUNT notices N[0..COUNT) to destination DEST
+	 * (< ndest) as ONE message: COUNT > 1 is a digest or a group (only for
+	 * channels with rate_limit or group_wait, i.e. mail and sms; others
+	 * always get 1).  ID (< 64 bytes) is copied and given back to env->done
+	 * exactly once for the whole message.  Returns 0 when started (done may
+	 * already have been called), or -1 with ERR set when it could not even
+	 * start: then done is not called, the caller retries. */
+	int (*send)(void *state, size_t dest, const char *id, const struct notice *const *n,
+	            size_t count, char *err, size_t errlen);
 
 	/* Close: sends in flight are abandoned without a done call (they are
 	 * still in the outbox and will be sent again). */
@@ -74,6 +79,8 @@ struct channel_ops {
 
 extern const struct channel_ops channel_log_ops;
 extern const struct channel_ops channel_snmp_ops;
+extern const struct channel_ops channel_mail_ops;
+extern const struct channel_ops channel_sms_ops;
 
 /* The ops for a config channel type, or NULL when not built in. */
 const struct channel_ops *channel_ops_for(enum config_channel_type type);

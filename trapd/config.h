@@ -125,29 +125,54 @@ struct config_snmp {
 };
 
 struct config_mail {
-	char *url;      /* "smtp://HOST[:PORT]" or "smtps://..." */
-	char *from;     /* an address: local@domain */
-	char **to;      /* nto addresses */
-	size_t nto;     /* >= 1 */
-	char *user;     /* SMTP AUTH user, or NULL */
-	char *password; /* read from password_file; NULL without AUTH */
+	char *url;              /* "smtp://HOST[:PORT]" or "smtps://..." */
+	char *from;             /* an address: local@domain */
+	char **to;              /* nto addresses: one destination each */
+	size_t nto;             /* >= 1 */
+	char *user;             /* SMTP AUTH user, or NULL */
+	char *password;         /* from password_file or password_env; NULL without AUTH */
+	bool starttls;          /* smtp://: STARTTLS required (tls = "starttls", the
+	                           default); false only with tls = "none" */
+	char *ca_file;          /* CA bundle to verify the server (ca_file), or NULL:
+	                           the system's */
+	double connect_timeout; /* seconds (connect_timeout, default 10s) */
+	double timeout;         /* seconds for a whole message (timeout, default 60s) */
 };
 
 struct config_sms {
-	char *provider; /* "twilio" or "http" */
-	char *url;      /* http:// or https://; NULL for Twilio's default */
-	char *from;     /* +E.164 sender, or NULL (required by twilio) */
-	char **to;      /* nto numbers in E.164: + and 7 to 15 digits */
-	size_t nto;     /* >= 1 */
-	char *user;     /* Twilio account SID, or NULL */
-	char *token;    /* read from token_file, or NULL */
+	char *provider;         /* "twilio" or "http" */
+	char *url;              /* http:// or https://; NULL for Twilio's default */
+	char *from;             /* +E.164 sender, or NULL (required by twilio) */
+	char **to;              /* nto numbers in E.164: + and 7 to 15 digits; one
+	                           destination each */
+	size_t nto;             /* >= 1 */
+	char *user;             /* Twilio account SID, or NULL */
+	char *token;            /* from token_file or token_env, or NULL */
+	char *method;           /* http: "POST" (default) or "PUT" */
+	char **headers;         /* http: "Name: value" lines; "{token}" in a value is
+	                           replaced by the token; nheaders may be 0 */
+	size_t nheaders;
+	char *content_type;     /* http: "application/json" (default) or
+	                           "application/x-www-form-urlencoded" */
+	char *body;             /* http: the template, placeholders {to} {from} {text}
+	                           {host} {service} {state} {kind} {id}; default
+	                           {"to":"{to}","text":"{text}"} */
+	unsigned max_segments;  /* SMS segments a text may use (default 1) */
+	char *ca_file;          /* as for mail */
+	double connect_timeout; /* as for mail */
+	double timeout;
 };
 
 /* Only the member of the channel's type is filled; the others are zero. */
 struct config_channel {
 	char *name; /* the section title */
 	enum config_channel_type type;
-	double max_age; /* seconds a notification is retried before the dead letters */
+	double max_age;       /* seconds a notification is retried before the dead letters */
+	unsigned rate_count;  /* mail, sms: at most rate_count messages per rate_period */
+	double rate_period;   /*   seconds, per destination (rate_limit = "10/1h");
+	                         0 and 0 = no limit; what exceeds it is folded into a digest */
+	double group_wait;    /* mail, sms: hold a notification this long and send what
+	                         arrived meanwhile as one message (0 = off) */
 	struct config_snmp snmp;
 	struct config_mail mail;
 	struct config_sms sms;
@@ -160,6 +185,9 @@ struct config_route {
 	char *match_host;                 /* fnmatch(3) pattern */
 	char *match_service;              /* fnmatch(3) pattern */
 	unsigned states;                  /* enum config_route_states bits, never 0 */
+	double after;                     /* escalation: problems go out only once they
+	                                     lasted this long without an ack (0 = at once);
+	                                     their recoveries then too, other kinds never */
 	struct config_channel **channels; /* into config.channels; nchannels >= 1 */
 	size_t nchannels;
 	int line;

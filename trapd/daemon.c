@@ -198,12 +198,18 @@ static uint32_t random32(void)
 }
 
 /* Reschedule entry ID of T after a failure; the dead-letter case is logged. */
-static void dest_retry(struct daemon *d, struct dest *t, const char *id, const char *reason)
+static void dest_retry(struct daemon *d, struct dest *t, const char *id, double retry_after,
+                       const char *reason)
 {
 	struct outbox_policy p = retry_policy(t->chan->cc);
 	char err[256];
 	int r;
 
+	if (retry_after > 0) { /* the other side said when: exactly then */
+		p.initial = p.max_delay = retry_after;
+		p.factor = 1;
+		p.jitter = 0;
+	}
 	if (t->failures++ == 0)
 		t->fail_since = wall_now();
 	snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
@@ -229,7 +235,8 @@ static void dest_dead(struct daemon *d, struct dest *t, const char *id, const ch
 }
 
 /* A channel's verdict on one send (channel_done_fn). */
-static void on_done(void *arg, const char *id, enum channel_result result, const char *reason)
+static void on_done(void *arg, const char *id, enum channel_result result, double retry_after,
+                    const char *reason)
 {
 	struct daemon *d = arg;
 	struct dest *t = flight_owner(d, id);
@@ -251,7 +258,7 @@ static void on_done(void *arg, const char *id, enum channel_result result, const
 			daemon_log(d, LOG_ERR, "%s: outbox: %s", t->key, err);
 		break;
 	case CHANNEL_RETRY:
-		dest_retry(d, t, id, reason);
+		dest_retry(d, t, id, retry_after, reason);
 		break;
 	case CHANNEL_DEAD:
 		dest_dead(d, t, id, reason);
@@ -275,8 +282,9 @@ static void deliver_one(struct daemon *d, struct dest *t, struct outbox_item *it
 	}
 	memcpy(t->flight[t->nflight++], id, KEY_MAX);
 	outbox_busy(t->ob, id, true);
-	if (t->chan->ops->send(t->chan->state, t->index, id, &n, err, sizeof(err)) < 0)
-		on_done(d, id, CHANNEL_RETRY, err); /* could not even start */
+	const struct notice *one = &n;
+	if (t->chan->ops->send(t->chan->state, t->index, id, &one, 1, err, sizeof(err)) < 0)
+		on_done(d, id, CHANNEL_RETRY, 0, err); /* could not even start */
 }
 
 static void deliver_dest(struct daemon *d, struct dest *t, int64_t now)

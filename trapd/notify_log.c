@@ -52,18 +52,21 @@ static void log_say(const struct channel_env *env, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int log_send(void *state, size_t dest, const char *id, const struct notice *n, char *err,
-                    size_t errlen)
+static int log_send(void *state, size_t dest, const char *id, const struct notice *const *n,
+                    size_t count, char *err, size_t errlen)
 {
 	struct log_channel *ch = state;
 
 	(void)dest;
 	(void)err;
 	(void)errlen;
-	log_say(ch->env, "notify %s: %s %s/%s %s (was %s) event %llu: %s", ch->name,
-	        notice_kind_name(n->kind), n->host, n->service, rules_state_name(n->state),
-	        rules_state_name(n->previous), (unsigned long long)n->id, n->output);
-	ch->env->done(ch->env->done_arg, id, CHANNEL_DELIVERED, "");
+	for (size_t i = 0; i < count; i++)
+		log_say(ch->env, "notify %s: %s %s/%s %s (was %s) event %llu: %s%s", ch->name,
+		        notice_kind_name(n[i]->kind), n[i]->host, n[i]->service,
+		        rules_state_name(n[i]->state), rules_state_name(n[i]->previous),
+		        (unsigned long long)n[i]->id, n[i]->output,
+		        count > 1 ? " (in a group)" : "");
+	ch->env->done(ch->env->done_arg, id, CHANNEL_DELIVERED, 0, "");
 	return 0;
 }
 

@@ -797,7 +797,7 @@ static int inform_cb(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu,
 	}
 	pending_unlink(d, p);
 	if (!ch->closing)
-		ch->env->done(ch->env->done_arg, p->id, result, reason);
+		ch->env->done(ch->env->done_arg, p->id, result, 0, reason);
 	free(p);
 	return 1;
 }
@@ -805,7 +805,7 @@ static int inform_cb(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu,
 static void finish(const struct snmp_channel *ch, const char *id, enum channel_result result,
                    const char *reason)
 {
-	ch->env->done(ch->env->done_arg, id, result, reason);
+	ch->env->done(ch->env->done_arg, id, result, 0, reason);
 }
 
 /* The notification sub-identifier of KIND into *SUB; false when it has none. */
@@ -878,16 +878,19 @@ static int send_inform(struct snmp_dest *d, const char *id, netsnmp_pdu *pdu, ch
 
 /* ---- channel_ops ---------------------------------------------------------------- */
 
-static int chan_send(void *state, size_t dest, const char *id, const struct notice *n, char *err,
-                     size_t errlen)
+static int chan_send(void *state, size_t dest, const char *id, const struct notice *const *batch,
+                     size_t count, char *err, size_t errlen)
 {
 	struct snmp_channel *ch = state;
+	const struct notice *n = batch[0];
 	struct snmp_dest *d;
 	netsnmp_pdu *pdu;
 	char reason[64];
 	unsigned sub = 0;
 
 	log_channel = ch;
+	if (count != 1) /* no rate_limit or group_wait for snmp: never batched */
+		return errbuf_fail(err, errlen, "snmp channel %s: one notice per trap", ch->name);
 	if (dest >= ch->ndest)
 		return errbuf_fail(err, errlen, "snmp channel %s has no destination %zu", ch->name,
 		                   dest);

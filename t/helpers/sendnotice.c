@@ -71,9 +71,12 @@ static void on_log(void *arg, int priority, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-static void on_done(void *arg, const char *id, enum channel_result result, const char *reason)
+static void on_done(void *arg, const char *id, enum channel_result result, double retry_after,
+                    const char *reason)
 {
 	struct run *r = arg;
+
+	(void)retry_after;
 
 	if (result == CHANNEL_DELIVERED) {
 		printf("delivered %s\n", id);
@@ -257,7 +260,9 @@ static size_t send_all(const struct options *o, void *state, struct run *r)
 			else
 				snprintf(id, sizeof(id), "%" PRIu64, n.id);
 			r->outstanding++;
-			if (ops->send(state, d, id, &n, err, sizeof(err)) < 0) {
+			const struct notice *one = &n;
+
+			if (ops->send(state, d, id, &one, 1, err, sizeof(err)) < 0) {
 				r->outstanding--;
 				printf("retry %s: %s\n", id, err);
 				failed++;
