@@ -30,6 +30,8 @@
 
 #define KEY_MAX 64 /* outbox channel key "NAME:INDEX" */
 
+_Static_assert(SERVICES_VALUES <= NOTICE_HISTORY, "a notice carries a service's values");
+
 /* One destination of a channel: the unit of delivery, order and health,
  * with its own outbox (STATE_DIR/outbox/NAME:INDEX), so that one dead
  * manager neither delays nor starves the others. */
@@ -434,6 +436,7 @@ static void make_notice(const struct svc *s, const struct rules_event *ev, struc
 	snprintf(n->output, sizeof(n->output), "%s", s->output ? s->output : "");
 	snprintf(n->perfdata, sizeof(n->perfdata), "%s", s->perfdata ? s->perfdata : "");
 	notice_perf_extract(n, n->perfdata);
+	n->nhistory = services_values(s, n->history);
 }
 
 static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
@@ -519,6 +522,7 @@ static void result(struct daemon *d, const char *host, const char *service, int 
 	int64_t now = wall_now();
 	int created;
 	struct svc *s = services_get(&d->svcs, host, service, now, &created);
+	double value;
 	size_t n;
 
 	if (s == NULL) {
@@ -532,6 +536,8 @@ static void result(struct daemon *d, const char *host, const char *service, int 
 	notice_set_text(out, sizeof(out), output, strlen(output));
 	notice_set_text(perf, sizeof(perf), perfdata, strlen(perfdata));
 	services_set_output(s, out, perf);
+	if (perf[0] != '\0' && notice_perf_value(perf, &value))
+		services_push_value(s, value);
 	s->last = (enum rules_state)rc;
 	n = rules_result(&s->rs, s->policy, (enum rules_state)rc, now, &d->svcs.next_id, ev);
 	for (size_t i = 0; i < n; i++)

@@ -21,8 +21,10 @@
 #include "notice.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
@@ -295,6 +297,31 @@ void notice_perf_extract(struct notice *n, const char *perfdata)
 		perf_number_text(n->value, sizeof n->value, &first, "");
 }
 
+bool notice_perf_value(const char *perfdata, double *value)
+{
+	const char *p = perfdata ? perfdata : "";
+	struct perf_item it, pick = {0};
+	bool have = false;
+	char num[NOTICE_NUMBER_MAX], *end;
+	int r;
+
+	while ((r = perf_next(&p, &it)) != 0) {
+		if (r < 0)
+			continue;
+		if (!have || label_is(&it, "ratio")) {
+			pick = it;
+			if (have)
+				break;
+			have = true;
+		}
+	}
+	if (!have)
+		return false;
+	perf_number_text(num, sizeof num, &pick, "");
+	*value = strtod(num, &end);
+	return end != num && isfinite(*value);
+}
+
 /* --- names --- */
 
 static const char *const kind_names[] = {
@@ -311,7 +338,7 @@ const char *notice_kind_name(enum notice_kind kind)
 
 /* --- payload: one table of keys drives both directions --- */
 
-enum key_type { K_VERSION, K_KIND, K_U64, K_I64, K_STATE, K_TEXT };
+enum key_type { K_VERSION, K_KIND, K_U64, K_I64, K_STATE, K_TEXT, K_HISTORY };
 
 struct key {
 	const char *name;
@@ -339,6 +366,7 @@ static const struct key keys[] = {
         {"value", K_TEXT, TEXT(value), false},
         {"slope", K_TEXT, TEXT(slope), false},
         {"time_left", K_I64, FIELD(time_left), 0, false},
+        {"history", K_HISTORY, FIELD(history), 0, false},
 };
 
 #define NKEYS    (sizeof keys / sizeof keys[0])
@@ -402,6 +430,14 @@ static void put_value(struct writer *w, const struct notice *n, const struct key
 	case K_TEXT:
 		notice_set_text(text, k->size, field, strnlen(field, k->size));
 		put_escaped(w, text);
+		return;
+	case K_HISTORY:
+		for (size_t i = 0; i < n->nhistory && i < NOTICE_HISTORY; i++) {
+			if (!isfinite(n->history[i]))
+				continue;
+			snprintf(num, sizeof num, "%s%.17g", i > 0 ? " " : "", n->history[i]);
+			put_str(w, num);
+		}
 		return;
 	}
 }
@@ -471,6 +507,33 @@ static bool parse_name(const char *v, size_t len, const char *name)
 	return len == strlen(name) && memcmp(v, name, len) == 0;
 }
 
+/* "1.5 2 3": up to NOTICE_HISTORY finite numbers separated by single spaces. */
+static int decode_history(struct notice *n, const char *v, size_t len, char *err, size_t errlen)
+{
+	char num[40];
+	size_t pos = 0;
+
+	n->nhistory = 0;
+	while (pos < len) {
+		const char *sp = memchr(v + pos, ' ', len - pos);
+		size_t w = sp != NULL ? (size_t)(sp - (v + pos)) : len - pos;
+		char *end;
+		double x;
+
+		if (w == 0 || w >= sizeof num || n->nhistory == NOTICE_HISTORY)
+			return errbuf_fail(err, errlen, "bad history: not up to %d numbers",
+			                   NOTICE_HISTORY);
+		memcpy(num, v + pos, w);
+		num[w] = '\0';
+		x = strtod(num, &end);
+		if (*end != '\0' || !isfinite(x))
+			return errbuf_fail(err, errlen, "bad history: '%s' is not a number", num);
+		n->history[n->nhistory++] = x;
+		pos += w + (sp != NULL);
+	}
+	return 0;
+}
+
 static int decode_value(struct notice *n, const struct key *k, const char *v, size_t len, char *err,
                         size_t errlen)
 {
@@ -524,6 +587,8 @@ static int decode_value(struct notice *n, const struct key *k, const char *v, si
 			return errbuf_fail(err, errlen,
 			                   "bad %s: control character or invalid UTF-8", k->name);
 		return 0;
+	case K_HISTORY:
+		return decode_history(n, v, len, err, errlen);
 	}
 	return 0;
 }

@@ -17,10 +17,12 @@
  *   v 1  kind problem  id 42  state CRITICAL  previous OK  at 1700000000
  *   since 1699990000  host web01  service disk  output DISK_TREND CRITICAL - ...
  *   perfdata '/'=...  value 17105133568B  slope 1.5e+06B/d  time_left 86400
+ *   history 1.7e+10 1.71e+10 ...  (up to NOTICE_HISTORY finite numbers, %.17g)
  */
 #ifndef TT_NOTICE_H
 #define TT_NOTICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,7 @@
 #define NOTICE_OUTPUT_MAX   1024
 #define NOTICE_PERFDATA_MAX 1024
 #define NOTICE_NUMBER_MAX   64
+#define NOTICE_HISTORY      16 /* recent values carried for a chart */
 
 /* The rules events, in the same order, and the test notification. */
 enum notice_kind {
@@ -60,6 +63,9 @@ struct notice {
 	char slope[NOTICE_NUMBER_MAX];      /* the trend with its unit per time ("-1.5e+06B/h"),
 	                                       "" when unknown */
 	int64_t time_left;                  /* projected seconds left; -1 when unknown */
+	double history[NOTICE_HISTORY];     /* the service's recent values (numbers of
+	                                       `value`, one per result), oldest first */
+	size_t nhistory;                    /* how many; 0 when none are known */
 };
 
 /* Copy SRC[0..LEN) into DST (of size DSTLEN >= 1) by the rules above. */
@@ -71,6 +77,10 @@ void notice_set_text(char *dst, size_t dstlen, const char *src, size_t len);
  * ("/h") or "growth_per_day" ("/d"); time_left = the first item whose label
  * ends in "time_left" (seconds).  "U" values and missing items are unknown. */
 void notice_perf_extract(struct notice *n, const char *perfdata);
+
+/* The number of the item notice_perf_extract() takes as the value, without
+ * its unit: true with *VALUE set, false when there is none (or "U"). */
+bool notice_perf_value(const char *perfdata, double *value);
 
 /* Encode N into BUF; returns the length (snprintf semantics: >= LEN means it
  * did not fit; 8 KiB is always enough). */

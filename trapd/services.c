@@ -141,6 +141,23 @@ int services_set_output(struct svc *s, const char *output, const char *perfdata)
 	return 0;
 }
 
+void services_push_value(struct svc *s, double v)
+{
+	s->values[s->next_value] = (float)v;
+	s->next_value = (uint8_t)((s->next_value + 1) % SERVICES_VALUES);
+	if (s->nvalues < SERVICES_VALUES)
+		s->nvalues++;
+}
+
+size_t services_values(const struct svc *s, double *out)
+{
+	size_t first = (s->next_value + SERVICES_VALUES - s->nvalues) % SERVICES_VALUES;
+
+	for (size_t i = 0; i < s->nvalues; i++)
+		out[i] = s->values[(first + i) % SERVICES_VALUES];
+	return s->nvalues;
+}
+
 void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), void *arg)
 {
 	for (size_t i = 0; i < t->nbuckets; i++)

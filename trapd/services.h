@@ -26,20 +26,25 @@
 #include "loop.h"
 #include "rules.h"
 
+#define SERVICES_VALUES 16 /* recent values kept per service */
+
 struct svc {
 	struct svc *next;                  /* hash chain */
 	uint64_t hash;                     /* of host and service */
 	const struct rules_policy *policy; /* the check's or the defaults; set by the daemon */
 	struct rules_service rs;
-	uint64_t sent_problem_id; /* id of the last PROBLEM actually queued (not
-	                             silenced, routed): its RECOVERY may be sent */
-	enum rules_state last;    /* the latest result's state */
-	struct loop_timer timer;  /* armed at rules_deadline() */
-	void *owner;              /* the daemon: its timer callback's context */
-	char *output;             /* latest output's first line; text + '\0' + perfdata */
-	const char *perfdata;     /* into output's allocation */
-	char *service;            /* into key */
-	char host[];              /* host '\0' service '\0' */
+	uint64_t sent_problem_id;      /* id of the last PROBLEM actually queued (not
+	                                  silenced, routed): its RECOVERY may be sent */
+	enum rules_state last;         /* the latest result's state */
+	float values[SERVICES_VALUES]; /* recent measured values, a ring (for charts; not
+	                                  saved: it refills after a restart) */
+	uint8_t nvalues, next_value;
+	struct loop_timer timer; /* armed at rules_deadline() */
+	void *owner;             /* the daemon: its timer callback's context */
+	char *output;            /* latest output's first line; text + '\0' + perfdata */
+	const char *perfdata;    /* into output's allocation */
+	char *service;           /* into key */
+	char host[];             /* host '\0' service '\0' */
 };
 
 struct services {
@@ -67,6 +72,12 @@ struct svc *services_get(struct services *t, const char *host, const char *servi
 /* Replace S's latest output and perfdata.  Returns 0 or -1 (no memory: the
  * old text stays). */
 int services_set_output(struct svc *s, const char *output, const char *perfdata);
+
+/* Remember V as S's latest value. */
+void services_push_value(struct svc *s, double v);
+
+/* S's recent values, oldest first, into OUT (SERVICES_VALUES); how many. */
+size_t services_values(const struct svc *s, double *out);
 
 /* Call FN on every entry, in no particular order. */
 void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), void *arg);

@@ -325,10 +325,15 @@ static void payload_is_key_value_text_in_a_fixed_order(void **state)
 	                   "perfdata \n"
 	                   "value 3%\n"
 	                   "slope \n"
-	                   "time_left -1\n";
+	                   "time_left -1\n"
+	                   "history 1.5 -2 1e+20\n";
 
 	(void)state;
 	memset(&n, 0, sizeof n);
+	n.history[0] = 1.5;
+	n.history[1] = -2;
+	n.history[2] = 1e20;
+	n.nhistory = 3;
 	n.kind = NOTICE_PROBLEM;
 	n.id = 42;
 	n.state = RULES_CRITICAL;
@@ -596,6 +601,45 @@ static void garbage_never_crashes(void **state)
 	}
 }
 
+static void history_round_trips_and_is_checked(void **state)
+{
+	static const char *const bad[] = {
+	        "history 1 x 3\n",
+	        "history 1  2\n",
+	        "history nan\n",
+	        "history inf\n",
+	        "history 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n",
+	};
+	struct notice n, m;
+	char buf[8192], err[256];
+	char base[] = "v 1\nkind problem\nid 1\nat 1\nhost h\nservice s\n";
+
+	(void)state;
+	memset(&n, 0, sizeof n);
+	n.kind = NOTICE_PROBLEM;
+	n.id = 1;
+	n.at = 1;
+	strcpy(n.host, "h");
+	strcpy(n.service, "s");
+	n.time_left = -1;
+	for (size_t i = 0; i < NOTICE_HISTORY; i++)
+		n.history[i] = 1e10 + (double)i * 0.1;
+	n.nhistory = NOTICE_HISTORY;
+	assert_true(notice_encode(&n, buf, sizeof buf) < (int)sizeof buf);
+	assert_int_equal(notice_decode(buf, strlen(buf), &m, err, sizeof err), 0);
+	assert_int_equal(m.nhistory, NOTICE_HISTORY);
+	for (size_t i = 0; i < NOTICE_HISTORY; i++)
+		assert_true(m.history[i] == n.history[i]); /* %.17g is exact */
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(buf, sizeof buf, "%s%s", base, bad[i]);
+		assert_int_equal(notice_decode(buf, strlen(buf), &m, err, sizeof err), -1);
+		assert_non_null(strstr(err, "bad history"));
+	}
+	snprintf(buf, sizeof buf, "%shistory \n", base);
+	assert_int_equal(notice_decode(buf, strlen(buf), &m, err, sizeof err), 0);
+	assert_int_equal(m.nhistory, 0);
+}
+
 static void kind_names(void **state)
 {
 	static const char *const want[] = {"problem",   "recovery", "renotify",  "flap-start",
@@ -614,6 +658,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(ascii_and_multibyte_utf8_are_copied),
+	        cmocka_unit_test(history_round_trips_and_is_checked),
 	        cmocka_unit_test(invalid_utf8_bytes_become_question_marks),
 	        cmocka_unit_test(control_characters_become_spaces),
 	        cmocka_unit_test(truncation_never_splits_a_character),

@@ -71,6 +71,28 @@ static void get_find_and_grow(void **state)
 	services_free(&t);
 }
 
+static void values_ring_keeps_the_latest_in_order(void **state)
+{
+	struct services t;
+	struct svc *s;
+	double v[SERVICES_VALUES];
+
+	(void)state;
+	assert_int_equal(services_init(&t), 0);
+	s = services_get(&t, "h", "s", 0, NULL);
+	assert_int_equal(services_values(s, v), 0);
+	services_push_value(s, 1);
+	services_push_value(s, 2);
+	assert_int_equal(services_values(s, v), 2);
+	assert_true(v[0] == 1 && v[1] == 2);
+	for (int i = 3; i <= 40; i++)
+		services_push_value(s, i);
+	assert_int_equal(services_values(s, v), SERVICES_VALUES);
+	for (int i = 0; i < SERVICES_VALUES; i++)
+		assert_true(v[i] == 40 - SERVICES_VALUES + 1 + i);
+	services_free(&t);
+}
+
 static void save_load_round_trip(void **state)
 {
 	struct services a, b;
@@ -147,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(get_find_and_grow),
+	        cmocka_unit_test(values_ring_keeps_the_latest_in_order),
 	        cmocka_unit_test(save_load_round_trip),
 	        cmocka_unit_test(damaged_files_refused),
 	};
