@@ -30,6 +30,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,15 @@
 #define OPEN_HOOK_NAME   "(section opens)" /* cannot be written unquoted */
 #define TYPE_BIT(t)      (1u << (t))
 #define UNTERMINATED     SIZE_MAX /* a string or comment runs to the end of the file */
+
+/* Mail and sms channels. */
+#define DEFAULT_CONNECT_TIMEOUT 10.0 /* connect_timeout */
+#define DEFAULT_SEND_TIMEOUT    60.0 /* timeout: a whole message */
+#define DEFAULT_JSON_BODY       "{\"to\":\"{to}\",\"text\":\"{text}\"}"
+#define DEFAULT_FORM_BODY       "to={to}&text={text}"
+#define RATE_COUNT_MAX          100000 /* rate_limit's COUNT */
+#define GROUP_WAIT_MAX          3600.0 /* group_wait, seconds */
+#define SEGMENTS_MAX            10     /* sms max_segments */
 
 /* Where a value was written. */
 struct value_line {
@@ -336,9 +346,23 @@ static cfg_t *schema_new(void)
 	                            OPT("priv_pass"),
 	                            OPT("password"),
 	                            OPT("token"),
+	                            OPT("rate_limit"),
+	                            OPT("group_wait"),
+	                            OPT("tls"),
+	                            OPT("ca_file"),
+	                            OPT("connect_timeout"),
+	                            OPT("timeout"),
+	                            OPT("password_env"),
+	                            OPT("token_env"),
+	                            OPT("method"),
+	                            LIST("headers"),
+	                            OPT("content_type"),
+	                            OPT("body"),
+	                            OPT("max_segments"),
 	                            CFG_END()};
 	cfg_opt_t route_opts[] = {OPEN_HOOK,      OPT("match_host"), OPT("match_service"),
-	                          LIST("states"), LIST("channels"),  CFG_END()};
+	                          LIST("states"), LIST("channels"),  OPT("after"),
+	                          CFG_END()};
 	cfg_opt_t root_opts[] = {OPT("user"),
 	                         OPT("state_dir"),
 	                         OPT("enterprise_oid"),
@@ -493,6 +517,15 @@ static bool is_set(cfg_t *sec, const char *name)
 static const char *opt_str(cfg_t *sec, const char *name)
 {
 	return is_set(sec, name) ? cfg_getstr(sec, name) : NULL;
+}
+
+/* The line of the later of options A and B set in SEC, 0 if neither is. */
+static int pair_line(const struct loader *L, cfg_t *sec, const char *a, const char *b)
+{
+	int la = is_set(sec, a) ? opt_line(L, sec, a) : 0;
+	int lb = is_set(sec, b) ? opt_line(L, sec, b) : 0;
+
+	return la > lb ? la : lb;
 }
 
 static char *dup_str(struct loader *L, const char *s)
@@ -739,6 +772,76 @@ static bool read_secret(struct loader *L, cfg_t *sec, const char *name, char **o
 	return why == NULL && *out != NULL;
 }
 
+static bool valid_env_name(const char *s)
+{
+	if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* The secret in the environment variable that option NAME names into *OUT
+ * (unchanged when NAME is not set).  The daemon's environment is as private
+ * as a chmod 600 file: only root and its own user can read it. */
+static bool read_env_secret(struct loader *L, cfg_t *sec, const char *name, char **out)
+{
+	const char *var = opt_str(sec, name), *val;
+	int line = opt_line(L, sec, name);
+
+	if (var == NULL)
+		return true;
+	if (!valid_env_name(var)) {
+		bad(L, line, "%s: \"%s\" is not an environment variable name", name, var);
+		return false;
+	}
+	val = getenv(var);
+	if (val == NULL || val[0] == '\0')
+		bad(L, line, "%s: the environment variable %s is %s", name, var,
+		    val == NULL ? "not set" : "empty");
+	else if (strlen(val) > SECRET_MAX)
+		bad(L, line, "%s: the environment variable %s is longer than %d bytes", name, var,
+		    SECRET_MAX);
+	else if (has_control(val))
+		bad(L, line, "%s: the environment variable %s has control characters", name, var);
+	else
+		*out = dup_str(L, val);
+	return *out != NULL;
+}
+
+/* A secret from the file option FILE_OPT or the environment option ENV_OPT
+ * (one of them, or neither) into *OUT. */
+static void read_secret_from(struct loader *L, cfg_t *sec, const char *file_opt,
+                             const char *env_opt, char **out)
+{
+	if (is_set(sec, file_opt) && is_set(sec, env_opt))
+		bad(L, pair_line(L, sec, file_opt, env_opt), "%s and %s: give only one", file_opt,
+		    env_opt);
+	else if (is_set(sec, file_opt))
+		read_secret(L, sec, file_opt, out);
+	else
+		read_env_secret(L, sec, env_opt, out);
+}
+
+/* Why the file at PATH may not be trusted as a CA bundle, or NULL. */
+static const char *ca_file_problem(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	const char *why = NULL;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "is not a regular file";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "is writable by others, who could add a CA: chmod go-w it";
+	if (fd >= 0)
+		close(fd);
+	return why;
+}
+
 /* Secrets written in the file itself, and the option that should name them. */
 static const struct {
 	const char *name, *instead;
@@ -880,15 +983,6 @@ static void parse_socket(struct loader *L, cfg_t *sec, struct config_socket *s)
 	s->max_line = max_line;
 }
 
-/* The line of the later of options A and B set in SEC, 0 if neither is. */
-static int pair_line(const struct loader *L, cfg_t *sec, const char *a, const char *b)
-{
-	int la = is_set(sec, a) ? opt_line(L, sec, a) : 0;
-	int lb = is_set(sec, b) ? opt_line(L, sec, b) : 0;
-
-	return la > lb ? la : lb;
-}
-
 /* What parse_policy() could read: relations are checked between those only. */
 struct policy_read {
 	bool window, recover, flap;
@@ -1023,14 +1117,35 @@ static const struct {
 	const char *name;
 	unsigned types;
 } channel_options[] = {
-        {"sink", T_SNMP},        {"version", T_SNMP},
-        {"inform", T_SNMP},      {"community_file", T_SNMP},
-        {"auth_proto", T_SNMP},  {"auth_pass_file", T_SNMP},
-        {"priv_proto", T_SNMP},  {"priv_pass_file", T_SNMP},
-        {"engine_id", T_SNMP},   {"user", T_SNMP | T_MAIL | T_SMS},
-        {"url", T_MAIL | T_SMS}, {"from", T_MAIL | T_SMS},
-        {"to", T_MAIL | T_SMS},  {"password_file", T_MAIL},
-        {"provider", T_SMS},     {"token_file", T_SMS},
+        {"sink", T_SNMP},
+        {"version", T_SNMP},
+        {"inform", T_SNMP},
+        {"community_file", T_SNMP},
+        {"auth_proto", T_SNMP},
+        {"auth_pass_file", T_SNMP},
+        {"priv_proto", T_SNMP},
+        {"priv_pass_file", T_SNMP},
+        {"engine_id", T_SNMP},
+        {"user", T_SNMP | T_MAIL | T_SMS},
+        {"url", T_MAIL | T_SMS},
+        {"from", T_MAIL | T_SMS},
+        {"to", T_MAIL | T_SMS},
+        {"password_file", T_MAIL},
+        {"provider", T_SMS},
+        {"token_file", T_SMS},
+        {"rate_limit", T_MAIL | T_SMS},
+        {"group_wait", T_MAIL | T_SMS},
+        {"tls", T_MAIL},
+        {"ca_file", T_MAIL | T_SMS},
+        {"connect_timeout", T_MAIL | T_SMS},
+        {"timeout", T_MAIL | T_SMS},
+        {"password_env", T_MAIL},
+        {"token_env", T_SMS},
+        {"method", T_SMS},
+        {"headers", T_SMS},
+        {"content_type", T_SMS},
+        {"body", T_SMS},
+        {"max_segments", T_SMS},
 };
 
 static void refuse_foreign_options(struct loader *L, cfg_t *sec, enum config_channel_type t)
@@ -1195,13 +1310,14 @@ static void parse_snmp(struct loader *L, cfg_t *sec, struct config_snmp *s)
 	}
 }
 
-/* An e-mail address, minimally: local@domain, no spaces nor specials. */
+/* An e-mail address, minimally: local@domain, no spaces, specials nor control
+ * characters (nothing that could end an SMTP command or a header line). */
 static bool valid_address(const char *s)
 {
 	const char *at = strchr(s, '@');
 
 	return at != NULL && at != s && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
-	       strpbrk(s, " \t<>()[],;:\"\\") == NULL;
+	       strpbrk(s, " \t<>()[],;:\"\\") == NULL && !has_control(s);
 }
 
 /* +E.164: a plus and 7 to 15 digits, the first not 0. */
@@ -1211,6 +1327,13 @@ static bool valid_phone(const char *s)
 
 	return s[0] == '+' && s[1] >= '1' && s[1] <= '9' && n >= 8 && n <= 16 &&
 	       strspn(s + 1, "0123456789") == n - 1;
+}
+
+/* S fails VALID and is still to be reported: record_value() has already
+ * refused a value with control characters, which no message should echo. */
+static bool invalid(bool (*valid)(const char *), const char *s)
+{
+	return !valid(s) && !has_control(s);
 }
 
 /* The list NAME, each element checked with VALID; at least one. */
@@ -1224,7 +1347,7 @@ static char **get_recipients(struct loader *L, cfg_t *sec, const char *name,
 		bad(L, section_line(L, sec), "a %s channel needs %s", cfg_getstr(sec, "type"),
 		    name);
 	for (i = 0; i < *n; i++)
-		if (!valid(v[i]))
+		if (invalid(valid, v[i]))
 			bad(L, value_line(L, sec, name, (unsigned)i), "%s: \"%s\" is not %s", name,
 			    v[i], what);
 	return v;
@@ -1250,6 +1373,73 @@ static bool get_url(struct loader *L, cfg_t *sec, const char *const *schemes, co
 	return false;
 }
 
+static void need_one_of(struct loader *L, cfg_t *sec, const char *a, const char *b,
+                        const char *what)
+{
+	if (!is_set(sec, a) && !is_set(sec, b))
+		bad(L, section_line(L, sec), "%s needs %s or %s", what, a, b);
+}
+
+/* ca_file, connect_timeout and timeout: the same for mail and sms. */
+static void parse_transport(struct loader *L, cfg_t *sec, char **ca_file, double *connect_timeout,
+                            double *timeout)
+{
+	const char *ca = opt_str(sec, "ca_file"), *why;
+	char a[32], b[32];
+	bool connect_ok;
+
+	if (ca != NULL && get_abs_path(L, sec, "ca_file", NULL, ca_file) &&
+	    (why = ca_file_problem(ca)) != NULL)
+		bad(L, opt_line(L, sec, "ca_file"), "ca_file %s%s%s", ca,
+		    strncmp(why, "is ", 3) ? ": " : " ", why);
+	*connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	*timeout = DEFAULT_SEND_TIMEOUT;
+	connect_ok = get_period(L, sec, "connect_timeout", connect_timeout);
+	if (get_period(L, sec, "timeout", timeout) && connect_ok && *timeout < *connect_timeout) {
+		units_format_duration(*timeout, a, sizeof a);
+		units_format_duration(*connect_timeout, b, sizeof b);
+		bad(L, pair_line(L, sec, "timeout", "connect_timeout"),
+		    "timeout (%s) is shorter than connect_timeout (%s)", a, b);
+	}
+}
+
+/* SMTP AUTH: user with password_file or password_env, or none of them. */
+static void parse_mail_auth(struct loader *L, cfg_t *sec, struct config_mail *m)
+{
+	bool user = is_set(sec, "user");
+
+	get_text(L, sec, "user", NULL, &m->user);
+	if (user != (is_set(sec, "password_file") || is_set(sec, "password_env")))
+		bad(L,
+		    user ? opt_line(L, sec, "user")
+		         : pair_line(L, sec, "password_file", "password_env"),
+		    "user and password_file (or password_env) go together (SMTP AUTH)");
+	read_secret_from(L, sec, "password_file", "password_env", &m->password);
+}
+
+/* tls = "starttls" (TLS required; implicit with smtps://) or "none". */
+static void parse_mail_tls(struct loader *L, cfg_t *sec, struct config_mail *m)
+{
+	static const char *const modes[] = {"starttls", "none", NULL};
+	int line = opt_line(L, sec, "tls");
+	char *tls = NULL;
+
+	m->starttls = true;
+	if (!get_choice(L, sec, "tls", "starttls", modes, &tls) || tls == NULL)
+		return;
+	m->starttls = strcmp(tls, "none") != 0;
+	free(tls);
+	if (m->starttls)
+		return;
+	if (m->url != NULL && strncmp(m->url, "smtps://", 8) == 0)
+		bad(L, line,
+		    "tls = \"none\" contradicts smtps:// (TLS from the start): use smtp://");
+	if (is_set(sec, "user") || is_set(sec, "password_file") || is_set(sec, "password_env"))
+		bad(L, line,
+		    "tls = \"none\" would send the SMTP AUTH password in clear: use TLS, or drop "
+		    "user and the password");
+}
+
 static void parse_mail(struct loader *L, cfg_t *sec, struct config_mail *m)
 {
 	static const char *const schemes[] = {"smtp://", "smtps://", NULL};
@@ -1257,41 +1447,227 @@ static void parse_mail(struct loader *L, cfg_t *sec, struct config_mail *m)
 	need(L, sec, "url", "a mail channel");
 	need(L, sec, "from", "a mail channel");
 	get_url(L, sec, schemes, "smtp:// or smtps://", &m->url);
-	if (get_text(L, sec, "from", NULL, &m->from) && m->from && !valid_address(m->from))
+	if (get_text(L, sec, "from", NULL, &m->from) && m->from && invalid(valid_address, m->from))
 		bad(L, opt_line(L, sec, "from"), "from: \"%s\" is not an address", m->from);
 	m->to = get_recipients(L, sec, "to", valid_address, "an address", &m->nto);
-	get_text(L, sec, "user", NULL, &m->user);
-	if (is_set(sec, "user") != is_set(sec, "password_file"))
-		bad(L, pair_line(L, sec, "user", "password_file"),
-		    "user and password_file go together (SMTP AUTH)");
-	read_secret(L, sec, "password_file", &m->password);
+	parse_mail_auth(L, sec, m);
+	parse_mail_tls(L, sec, m);
+	parse_transport(L, sec, &m->ca_file, &m->connect_timeout, &m->timeout);
+}
+
+/* The placeholders of the http sms templates; PLACEHOLDER_* are their bits. */
+static const char *const body_placeholders[] = {"to",    "from", "text", "host", "service",
+                                                "state", "kind", "id",   NULL};
+static const char *const header_placeholders[] = {"token", NULL};
+#define PLACEHOLDER_TO   (1u << 0)
+#define PLACEHOLDER_FROM (1u << 1)
+#define PLACEHOLDER_TEXT (1u << 2)
+
+/* The length of NAME when S starts with "{NAME}" (NAME a C identifier), else 0. */
+static size_t placeholder_at(const char *s)
+{
+	size_t n = 1;
+
+	if (s[0] != '{' || (!isalpha((unsigned char)s[1]) && s[1] != '_'))
+		return 0;
+	while (isalnum((unsigned char)s[n]) || s[n] == '_')
+		n++;
+	return s[n] == '}' ? n - 1 : 0;
+}
+
+/* Report each placeholder of TEXT (option NAME, at LINE) that ALLOWED does not
+ * list, with HINT; return the bits (1 << index in ALLOWED) of those used. */
+static unsigned check_placeholders(struct loader *L, int line, const char *name, const char *text,
+                                   const char *const *allowed, const char *hint)
+{
+	unsigned used = 0;
+	size_t i, n;
+
+	for (; *text != '\0'; text++) {
+		if ((n = placeholder_at(text)) == 0)
+			continue;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strlen(allowed[i]) == n && strncmp(allowed[i], text + 1, n) == 0)
+				break;
+		if (allowed[i] != NULL)
+			used |= 1u << i;
+		else
+			bad(L, line, "%s: unknown placeholder {%.*s}: %s", name, (int)n, text + 1,
+			    hint);
+		text += n + 1;
+	}
+	return used;
+}
+
+/* "Name: value": an HTTP token, a colon, a value that is not empty. */
+static bool valid_header(const char *h)
+{
+	size_t n = 0;
+
+	while (isalnum((unsigned char)h[n]) || (h[n] != '\0' && strchr("!#$%&'*+-.^_`|~", h[n])))
+		n++;
+	if (n == 0 || h[n] != ':')
+		return false;
+	h += n + 1;
+	h += strspn(h, " ");
+	return *h != '\0' && !has_control(h);
+}
+
+/* Header H (valid) is named NAME, in any case. */
+static bool header_named(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+static void parse_sms_headers(struct loader *L, cfg_t *sec, struct config_sms *s)
+{
+	bool token = is_set(sec, "token_file") || is_set(sec, "token_env");
+	size_t i;
+
+	s->headers = get_list(L, sec, "headers", &s->nheaders);
+	for (i = 0; i < s->nheaders; i++) {
+		const char *h = s->headers[i];
+		int line = value_line(L, sec, "headers", (unsigned)i);
+
+		if (has_control(h))
+			continue; /* reported by record_value() */
+		if (!valid_header(h))
+			bad(L, line, "headers: \"%s\" is not \"Name: value\"", h);
+		else if (header_named(h, "Content-Type"))
+			bad(L, line, "headers: give the Content-Type with content_type");
+		else if (header_named(h, "Content-Length"))
+			bad(L, line, "headers: Content-Length is the daemon's to set");
+		else if (check_placeholders(L, line, "headers", strchr(h, ':') + 1,
+		                            header_placeholders, "a header may only use {token}") &&
+		         !token)
+			bad(L, line, "headers: {token} needs token_file or token_env");
+	}
+}
+
+static void parse_sms_body(struct loader *L, cfg_t *sec, struct config_sms *s)
+{
+	static const char *const types[] = {"application/json", "application/x-www-form-urlencoded",
+	                                    NULL};
+	int line = opt_line(L, sec, "body");
+	unsigned used;
+	bool json;
+
+	get_choice(L, sec, "content_type", types[0], types, &s->content_type);
+	json = s->content_type == NULL || strcmp(s->content_type, types[0]) == 0;
+	if (!get_text(L, sec, "body", json ? DEFAULT_JSON_BODY : DEFAULT_FORM_BODY, &s->body) ||
+	    s->body == NULL || has_control(s->body))
+		return;
+	used = check_placeholders(L, line, "body", s->body, body_placeholders,
+	                          "use {to} {from} {text} {host} {service} {state} {kind} {id}");
+	if (!(used & PLACEHOLDER_TO))
+		bad(L, line, "body has no {to}: the gateway would not know the number");
+	if (!(used & PLACEHOLDER_TEXT))
+		bad(L, line, "body has no {text}: the message would be empty");
+	if ((used & PLACEHOLDER_FROM) && s->from == NULL)
+		bad(L, line, "body uses {from}, but the channel has no from");
+}
+
+/* Options of provider "http" that twilio's fixed API has no use for. */
+static const char *const sms_http_only[] = {"method", "headers", "content_type", "body", NULL};
+
+/* The provider and what it requires; false without a usable provider. */
+static bool parse_sms_provider(struct loader *L, cfg_t *sec, struct config_sms *s)
+{
+	static const char *const providers[] = {"twilio", "http", NULL};
+	size_t i;
+
+	need(L, sec, "provider", "an sms channel");
+	if (!is_set(sec, "provider") ||
+	    !get_choice(L, sec, "provider", NULL, providers, &s->provider) || s->provider == NULL)
+		return false;
+	if (strcmp(s->provider, "twilio") != 0) {
+		need(L, sec, "url", "an http sms channel");
+		return true;
+	}
+	need(L, sec, "user", "a twilio channel");
+	need_one_of(L, sec, "token_file", "token_env", "a twilio channel");
+	need(L, sec, "from", "a twilio channel");
+	for (i = 0; sms_http_only[i] != NULL; i++)
+		if (is_set(sec, sms_http_only[i]))
+			bad(L, opt_line(L, sec, sms_http_only[i]), "%s is for provider \"http\"",
+			    sms_http_only[i]);
+	return true;
 }
 
 static void parse_sms(struct loader *L, cfg_t *sec, struct config_sms *s)
 {
-	static const char *const providers[] = {"twilio", "http", NULL};
 	static const char *const schemes[] = {"https://", "http://", NULL};
+	static const char *const methods[] = {"POST", "PUT", NULL};
+	bool provider = parse_sms_provider(L, sec, s);
 
-	need(L, sec, "provider", "an sms channel");
-	if (is_set(sec, "provider") &&
-	    get_choice(L, sec, "provider", NULL, providers, &s->provider)) {
-		bool twilio = strcmp(s->provider, "twilio") == 0;
-
-		if (twilio) {
-			need(L, sec, "user", "a twilio channel");
-			need(L, sec, "token_file", "a twilio channel");
-			need(L, sec, "from", "a twilio channel");
-		} else {
-			need(L, sec, "url", "an http sms channel");
-		}
-	}
 	get_url(L, sec, schemes, "https:// or http://", &s->url);
-	if (get_text(L, sec, "from", NULL, &s->from) && s->from && !valid_phone(s->from))
+	if (get_text(L, sec, "from", NULL, &s->from) && s->from && invalid(valid_phone, s->from))
 		bad(L, opt_line(L, sec, "from"), "from: \"%s\" is not a number such as +4930123456",
 		    s->from);
 	s->to = get_recipients(L, sec, "to", valid_phone, "a number such as +4930123456", &s->nto);
 	get_text(L, sec, "user", NULL, &s->user);
-	read_secret(L, sec, "token_file", &s->token);
+	read_secret_from(L, sec, "token_file", "token_env", &s->token);
+	if (s->token != NULL && has_control(s->token)) /* it may go into a header */
+		bad(L, opt_line(L, sec, "token_file"),
+		    "token_file %s: the token has control characters", opt_str(sec, "token_file"));
+	s->max_segments = 1;
+	if (get_count(L, sec, "max_segments", SEGMENTS_MAX, &s->max_segments) &&
+	    s->max_segments == 0)
+		bad(L, opt_line(L, sec, "max_segments"), "max_segments must be at least 1");
+	parse_transport(L, sec, &s->ca_file, &s->connect_timeout, &s->timeout);
+	if (!provider || strcmp(s->provider, "http") != 0)
+		return;
+	get_choice(L, sec, "method", "POST", methods, &s->method);
+	parse_sms_headers(L, sec, s);
+	parse_sms_body(L, sec, s);
+}
+
+/* rate_limit = "COUNT/DURATION" into RATE_COUNT and RATE_PERIOD (unchanged
+ * when not set or wrong). */
+static void get_rate_limit(struct loader *L, cfg_t *sec, struct config_channel *ch)
+{
+	const char *s = opt_str(sec, "rate_limit");
+	int line = opt_line(L, sec, "rate_limit");
+	unsigned long count;
+	char err[256];
+	double period = 0;
+	size_t n;
+	bool ok;
+
+	if (s == NULL)
+		return;
+	n = strspn(s, "0123456789");
+	if (n == 0 || s[n] != '/') {
+		bad(L, line, "rate_limit: \"%s\" is not COUNT/DURATION such as \"10/1h\"", s);
+		return;
+	}
+	count = n > 6 ? ULONG_MAX : strtoul(s, NULL, 10);
+	ok = count >= 1 && count <= RATE_COUNT_MAX;
+	if (!ok)
+		bad(L, line, "rate_limit: %.*s messages is not 1 to %d", (int)n, s, RATE_COUNT_MAX);
+	if (units_parse_duration(s + n + 1, &period, err, sizeof err) != 0)
+		bad(L, line, "rate_limit: %s", err);
+	else if (period <= 0)
+		bad(L, line, "rate_limit: the period must be more than 0");
+	else if (ok) {
+		ch->rate_count = (unsigned)count;
+		ch->rate_period = period;
+	}
+}
+
+/* rate_limit and group_wait: how mail and sms channels batch their messages. */
+static void parse_pacing(struct loader *L, cfg_t *sec, struct config_channel *ch)
+{
+	char a[32];
+
+	get_rate_limit(L, sec, ch);
+	if (get_duration(L, sec, "group_wait", &ch->group_wait) &&
+	    ch->group_wait > GROUP_WAIT_MAX) {
+		units_format_duration(ch->group_wait, a, sizeof a);
+		bad(L, opt_line(L, sec, "group_wait"), "group_wait (%s) is more than 1h", a);
+	}
 }
 
 static bool parse_channel_type(struct loader *L, cfg_t *sec, enum config_channel_type *t)
@@ -1344,6 +1720,8 @@ static void parse_channel(struct loader *L, cfg_t *sec, struct config_channel *c
 		parse_mail(L, sec, &ch->mail);
 	else if (ch->type == CONFIG_CHANNEL_SMS)
 		parse_sms(L, sec, &ch->sms);
+	if (ch->type == CONFIG_CHANNEL_MAIL || ch->type == CONFIG_CHANNEL_SMS)
+		parse_pacing(L, sec, ch);
 }
 
 /* ---- routes --------------------------------------------------------------- */
@@ -1411,6 +1789,7 @@ static void parse_route(struct loader *L, cfg_t *sec, struct config *c, struct c
 	get_text(L, sec, "match_service", "*", &r->match_service);
 	parse_states(L, sec, &r->states);
 	parse_route_channels(L, sec, c, r);
+	get_duration(L, sec, "after", &r->after);
 }
 
 /* ---- the whole config ----------------------------------------------------- */
@@ -1533,6 +1912,12 @@ static void free_channel(struct config_channel *ch)
 	free_list(ch->sms.to, ch->sms.nto);
 	free(ch->sms.user);
 	wipe_free(ch->sms.token);
+	free(ch->mail.ca_file);
+	free(ch->sms.method);
+	free_list(ch->sms.headers, ch->sms.nheaders);
+	free(ch->sms.content_type);
+	free(ch->sms.body);
+	free(ch->sms.ca_file);
 	free(ch->name);
 }
 

@@ -42,7 +42,12 @@ struct dest {
 	struct outbox *ob;
 	char (*flight)[KEY_MAX]; /* outbox ids in flight, up to DAEMON_DEST_WINDOW */
 	size_t nflight;
-	unsigned failures; /* consecutive; > 0 = one attempt at a time */
+	char (*batch)[KEY_MAX]; /* the entries of the digest or group in flight;
+	                           batch[0] is its id in flight[] */
+	size_t nbatch;          /* 0: single messages only */
+	double tokens;          /* rate limit bucket (see bucket_tokens) */
+	int64_t bucket_at;      /* when it was last refilled; 0 = never */
+	unsigned failures;      /* consecutive; > 0 = one attempt at a time */
 	int64_t last_ok, fail_since;
 	unsigned long long delivered;
 	char last_error[200];
@@ -84,6 +89,7 @@ struct daemon {
 
 void daemon_vlog(struct daemon *d, int prio, const char *fmt, va_list ap)
 {
+	char msg[2048];
 	static const char *const names[] = {"emerg",   "alert",  "crit", "error",
 	                                    "warning", "notice", "info", "debug"};
 
@@ -93,9 +99,9 @@ void daemon_vlog(struct daemon *d, int prio, const char *fmt, va_list ap)
 		vsyslog(prio, fmt, ap);
 		return;
 	}
-	fprintf(stderr, "trendtrapd: %s: ", names[prio & 7]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	/* One write per line: stderr is unbuffered. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "trendtrapd: %s: %s\n", names[prio & 7], msg);
 }
 
 void daemon_log(struct daemon *d, int prio, const char *fmt, ...)
@@ -199,8 +205,9 @@ static uint32_t random32(void)
 	return (uint32_t)random() ^ ((uint32_t)random() << 16);
 }
 
-/* Reschedule entry ID of T after a failure; the dead-letter case is logged. */
-static void dest_retry(struct daemon *d, struct dest *t, const char *id, double retry_after,
+/* Reschedule entry ID of T after a failure; returns true when it became a
+ * dead letter (logged). */
+static bool dest_retry(struct daemon *d, struct dest *t, const char *id, double retry_after,
                        const char *reason)
 {
 	struct outbox_policy p = retry_policy(t->chan->cc);
@@ -212,18 +219,14 @@ static void dest_retry(struct daemon *d, struct dest *t, const char *id, double 
 		p.factor = 1;
 		p.jitter = 0;
 	}
-	if (t->failures++ == 0)
-		t->fail_since = wall_now();
-	snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
 	r = outbox_retry(t->ob, id, reason, wall_now(), &p, random32(), err, sizeof(err));
 	if (r == 1) {
 		d->dead++;
 		daemon_log(d, LOG_ERR, "%s: %s: dead letter: %s", t->key, id, err);
 	} else if (r < 0) {
 		daemon_log(d, LOG_ERR, "%s: outbox: %s", t->key, err);
-	} else {
-		daemon_log(d, LOG_WARNING, "%s: %s: will retry: %s", t->key, id, reason);
 	}
+	return r == 1;
 }
 
 static void dest_dead(struct daemon *d, struct dest *t, const char *id, const char *reason)
@@ -236,26 +239,15 @@ static void dest_dead(struct daemon *d, struct dest *t, const char *id, const ch
 		daemon_log(d, LOG_ERR, "%s: outbox: %s", t->key, err);
 }
 
-/* A channel's verdict on one send (channel_done_fn). */
-static void on_done(void *arg, const char *id, enum channel_result result, double retry_after,
-                    const char *reason)
+/* The outcome of one message for its entry ID. */
+static void settle(struct daemon *d, struct dest *t, const char *id, enum channel_result result,
+                   double retry_after, const char *reason)
 {
-	struct daemon *d = arg;
-	struct dest *t = flight_owner(d, id);
 	char err[256];
 
-	if (t == NULL) {
-		daemon_log(d, LOG_ERR, "a channel reported on %s, which is not in flight", id);
-		return;
-	}
-	flight_remove(t, id);
 	outbox_busy(t->ob, id, false);
 	switch (result) {
 	case CHANNEL_DELIVERED:
-		t->failures = 0;
-		t->last_ok = wall_now();
-		t->delivered++;
-		daemon_log(d, LOG_DEBUG, "%s: %s: delivered", t->key, id);
 		if (outbox_done(t->ob, id, err, sizeof(err)) < 0)
 			daemon_log(d, LOG_ERR, "%s: outbox: %s", t->key, err);
 		break;
@@ -268,61 +260,205 @@ static void on_done(void *arg, const char *id, enum channel_result result, doubl
 	}
 }
 
-/* Hand one due entry to its destination. */
-static void deliver_one(struct daemon *d, struct dest *t, struct outbox_item *it)
+/* A channel's verdict on one message (channel_done_fn): the destination's
+ * health changes once, every entry the message carried is settled. */
+static void on_done(void *arg, const char *id, enum channel_result result, double retry_after,
+                    const char *reason)
 {
-	struct notice n;
-	char err[256], id[KEY_MAX];
+	struct daemon *d = arg;
+	struct dest *t = flight_owner(d, id);
+	size_t count = 1;
 
-	snprintf(id, sizeof(id), "%s", it->id);
-	if (notice_decode(it->payload, it->len, &n, err, sizeof(err)) < 0) {
-		char reason[300];
-
-		snprintf(reason, sizeof(reason), "cannot decode: %s", err);
-		dest_dead(d, t, id, reason);
+	if (t == NULL) {
+		daemon_log(d, LOG_ERR, "a channel reported on %s, which is not in flight", id);
 		return;
 	}
-	memcpy(t->flight[t->nflight++], id, KEY_MAX);
-	outbox_busy(t->ob, id, true);
-	const struct notice *one = &n;
-	if (t->chan->ops->send(t->chan->state, t->index, id, &one, 1, err, sizeof(err)) < 0)
-		on_done(d, id, CHANNEL_RETRY, 0, err); /* could not even start */
+	flight_remove(t, id);
+	if (t->nbatch > 0 && strcmp(t->batch[0], id) == 0)
+		count = t->nbatch;
+	switch (result) {
+	case CHANNEL_DELIVERED:
+		t->failures = 0;
+		t->last_ok = wall_now();
+		t->delivered += count;
+		daemon_log(d, LOG_DEBUG, "%s: %s: delivered (%zu notifications)", t->key, id,
+		           count);
+		break;
+	case CHANNEL_RETRY:
+		if (t->failures++ == 0)
+			t->fail_since = wall_now();
+		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
+		daemon_log(d, LOG_WARNING, "%s: %s (%zu notifications): will retry: %s", t->key, id,
+		           count, reason);
+		break;
+	case CHANNEL_DEAD:
+		break; /* logged per entry */
+	}
+	if (count == 1) {
+		settle(d, t, id, result, retry_after, reason);
+		return;
+	}
+	/* Settling may not touch the batch list again: take it. */
+	char(*ids)[KEY_MAX] = t->batch;
+	size_t n = t->nbatch;
+
+	t->batch = NULL;
+	t->nbatch = 0;
+	for (size_t i = 0; i < n; i++)
+		settle(d, t, ids[i], result, retry_after, reason);
+	free(ids);
 }
 
-static void deliver_dest(struct daemon *d, struct dest *t, int64_t now)
+/* Send ITEMS[0..N) to T as one message (N > 1: a digest or a group).  Each
+ * item stays valid until it is done or dead, which only this send does. */
+static void deliver_message(struct daemon *d, struct dest *t, struct outbox_item **items, size_t n)
 {
-	struct outbox_item *items[DAEMON_DEST_WINDOW];
-	size_t room = (t->failures > 0 ? 1 : DAEMON_DEST_WINDOW);
+	struct notice *v = calloc(n, sizeof(*v));
+	const struct notice **ptrs = calloc(n, sizeof(*ptrs));
+	char(*ids)[KEY_MAX] = n > 1 ? calloc(n, KEY_MAX) : NULL;
+	char err[256], id[KEY_MAX];
+	size_t m = 0;
+
+	if (v == NULL || ptrs == NULL || (n > 1 && ids == NULL)) {
+		daemon_log(d, LOG_ERR, "%s: out of memory: delivery postponed", t->key);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char reason[300];
+
+		if (notice_decode(items[i]->payload, items[i]->len, &v[m], err, sizeof(err)) < 0) {
+			snprintf(reason, sizeof(reason), "cannot decode: %s", err);
+			snprintf(id, sizeof(id), "%s", items[i]->id);
+			dest_dead(d, t, id, reason);
+			continue;
+		}
+		ptrs[m] = &v[m];
+		if (ids != NULL)
+			snprintf(ids[m], KEY_MAX, "%s", items[i]->id);
+		else
+			snprintf(id, sizeof(id), "%s", items[i]->id);
+		m++;
+	}
+	if (m == 0)
+		goto out;
+	if (ids != NULL) {
+		memcpy(id, ids[0], KEY_MAX);
+		if (m > 1) {
+			t->batch = ids;
+			t->nbatch = m;
+			ids = NULL;
+		}
+	}
+	memcpy(t->flight[t->nflight++], id, KEY_MAX);
+	for (size_t i = 0; i < m; i++)
+		outbox_busy(t->ob, t->nbatch > 0 ? t->batch[i] : id, true);
+	if (t->chan->ops->send(t->chan->state, t->index, id, ptrs, m, err, sizeof(err)) < 0)
+		on_done(d, id, CHANNEL_RETRY, 0, err); /* could not even start */
+out:
+	free(ids);
+	free(ptrs);
+	free(v);
+}
+
+/* Rate limit: a bucket of rate_count messages refilled over rate_period. */
+static double bucket_tokens(struct dest *t, int64_t now)
+{
+	const struct config_channel *cc = t->chan->cc;
+	double refill;
+
+	if (cc->rate_count == 0)
+		return 1e9;
+	if (t->bucket_at == 0) {
+		t->tokens = cc->rate_count;
+		t->bucket_at = now;
+	}
+	refill = (double)(now - t->bucket_at) * cc->rate_count / cc->rate_period;
+	if (refill > 0) {
+		t->tokens =
+		        t->tokens + refill > cc->rate_count ? cc->rate_count : t->tokens + refill;
+		t->bucket_at = now;
+	}
+	return t->tokens;
+}
+
+/* A destination with rate_limit or group_wait: one message at a time.  With
+ * group_wait, what is due once the oldest waited that long goes as one
+ * message; over the rate limit, the last message the limit allows carries
+ * everything due (a digest), so nothing is dropped and nothing storms. */
+static void deliver_batching(struct daemon *d, struct dest *t, int64_t now)
+{
+	const struct config_channel *cc = t->chan->cc;
+	struct outbox_item **items;
+	double tokens;
 	size_t n;
 
-	if (t->nflight >= room)
+	if (t->nflight > 0)
 		return;
-	n = outbox_due(t->ob, now, items, room - t->nflight);
-	/* Each item stays valid until it is done or dead; sending one finishes
-	 * at most that one.  A failing destination gets one attempt per round,
-	 * even when attempts fail at once. */
-	for (size_t i = 0; i < n; i++) {
-		deliver_one(d, t, items[i]);
-		if (t->failures > 0)
-			break;
+	items = calloc(DAEMON_BATCH_MAX, sizeof(*items));
+	if (items == NULL)
+		return;
+	n = outbox_due(t->ob, now, items, t->failures > 0 ? 1 : DAEMON_BATCH_MAX);
+	tokens = bucket_tokens(t, now);
+	if (n == 0 || tokens < 1 ||
+	    (cc->group_wait > 0 && (double)(now - items[0]->created) < cc->group_wait)) {
+		free(items);
+		return;
 	}
+	if (cc->rate_count > 0)
+		t->tokens -= 1;
+	if (cc->group_wait > 0 || (n > 1 && tokens < 2))
+		deliver_message(d, t, items, n);
+	else
+		deliver_message(d, t, items, 1);
+	free(items);
+}
+
+/* Start what is due at T, at most DAEMON_BURST messages: a burst of
+ * unacknowledged UDP traps larger than that overflows a receiver's socket
+ * buffer.  Returns true when more may be due now. */
+static bool deliver_dest(struct daemon *d, struct dest *t, int64_t now)
+{
+	struct outbox_item *items[DAEMON_BURST];
+	size_t room = (t->failures > 0 ? 1 : DAEMON_DEST_WINDOW), want;
+	size_t n;
+
+	if (t->chan->cc->rate_count > 0 || t->chan->cc->group_wait > 0) {
+		deliver_batching(d, t, now);
+		return false;
+	}
+	if (t->nflight >= room)
+		return false;
+	want = room - t->nflight < DAEMON_BURST ? room - t->nflight : DAEMON_BURST;
+	n = outbox_due(t->ob, now, items, want);
+	/* A failing destination gets one attempt per round, even when
+	 * attempts fail at once. */
+	for (size_t i = 0; i < n; i++) {
+		deliver_message(d, t, &items[i], 1);
+		if (t->failures > 0)
+			return false;
+	}
+	return n == want && t->nflight < room;
 }
 
 static void deliver_all(struct daemon *d)
 {
 	int64_t now = wall_now(), next = INT64_MAX;
+	bool more = false;
 
 	for (size_t i = 0; i < d->nchans; i++)
 		for (size_t j = 0; j < d->chans[i].ndests; j++) {
 			struct dest *t = &d->chans[i].dests[j];
 			int64_t at;
 
-			deliver_dest(d, t, now);
+			more |= deliver_dest(d, t, now);
 			at = outbox_next_due(t->ob);
 			if (at < next && t->nflight == 0)
 				next = at;
 		}
-	if (next != INT64_MAX)
+	if (more) /* the next burst, after a breath for the receivers */
+		loop_timer_set(d->loop, &d->deliver_timer, loop_now() + DAEMON_BURST_GAP,
+		               wake_fired, d);
+	else if (next != INT64_MAX)
 		loop_timer_set(d->loop, &d->deliver_timer, mono_at(next > now ? next : now + 1),
 		               wake_fired, d);
 	else
@@ -344,14 +480,19 @@ static void sync_outboxes(struct daemon *d)
 
 /* ---- events -> notices -> outbox ---- */
 
+static unsigned state_bit(enum rules_state st)
+{
+	return st == RULES_WARNING    ? CONFIG_ROUTE_WARNING
+	       : st == RULES_CRITICAL ? CONFIG_ROUTE_CRITICAL
+	                              : CONFIG_ROUTE_UNKNOWN;
+}
+
 static unsigned route_bit(const struct notice *n)
 {
 	switch (n->kind) {
 	case NOTICE_PROBLEM:
 	case NOTICE_RENOTIFY:
-		return n->state == RULES_WARNING    ? CONFIG_ROUTE_WARNING
-		       : n->state == RULES_CRITICAL ? CONFIG_ROUTE_CRITICAL
-		                                    : CONFIG_ROUTE_UNKNOWN;
+		return state_bit(n->state);
 	case NOTICE_RECOVERY:
 		return CONFIG_ROUTE_RECOVERY;
 	case NOTICE_FLAP_START:
@@ -392,36 +533,6 @@ static size_t enqueue(struct daemon *d, struct chan *ch, const struct notice *n)
 	return queued;
 }
 
-/* Send N along every route that takes it; returns the entries queued. */
-static size_t route(struct daemon *d, const struct notice *n)
-{
-	const struct config *cfg = d->cfg;
-	bool *taken = calloc(d->nchans ? d->nchans : 1, sizeof(*taken));
-	unsigned bit = route_bit(n);
-	size_t queued = 0;
-
-	if (taken == NULL)
-		return 0;
-	for (size_t r = 0; r < cfg->nroutes; r++) {
-		const struct config_route *rt = &cfg->routes[r];
-
-		if (!(rt->states & bit) || fnmatch(rt->match_host, n->host, 0) != 0 ||
-		    fnmatch(rt->match_service, n->service, 0) != 0)
-			continue;
-		for (size_t c = 0; c < rt->nchannels; c++) {
-			struct chan *ch = find_chan(d, rt->channels[c]->name);
-			size_t k = ch != NULL ? (size_t)(ch - d->chans) : 0;
-
-			if (ch == NULL || taken[k])
-				continue;
-			taken[k] = true;
-			queued += enqueue(d, ch, n);
-		}
-	}
-	free(taken);
-	return queued;
-}
-
 static void make_notice(const struct svc *s, const struct rules_event *ev, struct notice *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -439,6 +550,93 @@ static void make_notice(const struct svc *s, const struct rules_event *ev, struc
 	n->nhistory = services_values(s, n->history);
 }
 
+#define ROUTES_ESCALATING 64 /* routes whose `after` is honoured: bits of svc->escalated */
+
+/* Does route R (index RI) take notice N of service S?  Routes with `after`
+ * (escalation) take a problem only once it lasted that long unacknowledged,
+ * and then its renotifications and recovery; nothing else. */
+static bool route_takes(const struct config_route *rt, size_t ri, const struct svc *s,
+                        const struct notice *n, unsigned bit)
+{
+	bool acked = s->acked_problem_id != 0 && s->acked_problem_id == n->id;
+	bool escalated = ri < ROUTES_ESCALATING && (s->escalated >> ri & 1);
+
+	if (!(rt->states & bit) || fnmatch(rt->match_host, n->host, 0) != 0 ||
+	    fnmatch(rt->match_service, n->service, 0) != 0)
+		return false;
+	if (n->kind == NOTICE_RENOTIFY && acked)
+		return false; /* acknowledged: no reminders */
+	if (rt->after <= 0 || ri >= ROUTES_ESCALATING || n->kind == NOTICE_TEST)
+		return true;
+	switch (n->kind) {
+	case NOTICE_PROBLEM:
+		return escalated || (!acked && (double)(n->at - n->since) >= rt->after);
+	case NOTICE_RENOTIFY:
+	case NOTICE_RECOVERY:
+		return escalated;
+	default:
+		return false;
+	}
+}
+
+/* Send N of service S along every route that takes it (ESCALATING: only
+ * the routes with `after`); returns the entries queued.  Escalating routes
+ * that take a problem are remembered in S. */
+static size_t route(struct daemon *d, struct svc *s, const struct notice *n, bool escalating)
+{
+	const struct config *cfg = d->cfg;
+	bool *taken = calloc(d->nchans ? d->nchans : 1, sizeof(*taken));
+	unsigned bit = route_bit(n);
+	size_t queued = 0;
+
+	if (taken == NULL)
+		return 0;
+	for (size_t r = 0; r < cfg->nroutes; r++) {
+		const struct config_route *rt = &cfg->routes[r];
+
+		if ((escalating && rt->after <= 0) || !route_takes(rt, r, s, n, bit))
+			continue;
+		if (rt->after > 0 && r < ROUTES_ESCALATING && n->kind == NOTICE_PROBLEM)
+			s->escalated |= (uint64_t)1 << r;
+		for (size_t c = 0; c < rt->nchannels; c++) {
+			struct chan *ch = find_chan(d, rt->channels[c]->name);
+			size_t k = ch != NULL ? (size_t)(ch - d->chans) : 0;
+
+			if (ch == NULL || taken[k])
+				continue;
+			taken[k] = true;
+			queued += enqueue(d, ch, n);
+		}
+	}
+	free(taken);
+	return queued;
+}
+
+/* When the open problem of S is due at an escalating route that has not
+ * taken it yet; INT64_MAX when never (no problem, acknowledged, silenced
+ * then or not). */
+static int64_t escalation_due(const struct daemon *d, const struct svc *s)
+{
+	const struct config *cfg = d->cfg;
+	int64_t due = INT64_MAX;
+
+	if (s->rs.problem_id == 0 || s->rs.notified == RULES_OK ||
+	    s->acked_problem_id == s->rs.problem_id)
+		return INT64_MAX;
+	for (size_t r = 0; r < cfg->nroutes && r < ROUTES_ESCALATING; r++) {
+		const struct config_route *rt = &cfg->routes[r];
+		int64_t at = s->rs.problem_since + (int64_t)rt->after;
+
+		if (rt->after <= 0 || (s->escalated >> r & 1) || at >= due ||
+		    !(rt->states & state_bit(s->rs.notified)) ||
+		    fnmatch(rt->match_host, s->host, 0) != 0 ||
+		    fnmatch(rt->match_service, s->service, 0) != 0)
+			continue;
+		due = at;
+	}
+	return due;
+}
+
 static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
 {
 	struct notice n;
@@ -448,6 +646,10 @@ static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
 	make_notice(s, ev, &n);
 	d->events_total++;
 	d->events = true;
+	if (n.kind == NOTICE_PROBLEM && n.previous == RULES_OK)
+		s->escalated = 0; /* a new problem */
+	if (n.kind == NOTICE_PROBLEM && n.previous != RULES_OK)
+		s->acked_problem_id = 0; /* a change of state ends an acknowledgement */
 	if (n.kind == NOTICE_RECOVERY && s->sent_problem_id != n.id) {
 		daemon_log(d, LOG_INFO,
 		           "%s/%s: recovery not sent: its problem was not (event %" PRIu64 ")",
@@ -462,7 +664,9 @@ static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
 		           sil->id, sil->comment);
 		return;
 	}
-	queued = route(d, &n);
+	queued = route(d, s, &n, false);
+	if (n.kind == NOTICE_RECOVERY)
+		s->escalated = 0;
 	if (queued == 0) {
 		d->unrouted++;
 		daemon_log(d, LOG_INFO, "%s/%s: %s %s: no route takes it", s->host, s->service,
@@ -483,12 +687,57 @@ static void svc_timer_fired(struct loop *l, void *arg);
 
 static void svc_arm(struct daemon *d, struct svc *s)
 {
-	int64_t at = rules_deadline(&s->rs, s->policy);
+	int64_t at = rules_deadline(&s->rs, s->policy), esc = escalation_due(d, s);
 
+	if (esc < at)
+		at = esc;
 	if (at == INT64_MAX)
 		loop_timer_clear(d->loop, &s->timer);
 	else
 		loop_timer_set(d->loop, &s->timer, mono_at(at), svc_timer_fired, s);
+}
+
+/* The open problem of S lasted long enough unacknowledged for an escalating
+ * route: send it there now (once per route and problem). */
+static void escalate(struct daemon *d, struct svc *s)
+{
+	struct rules_event ev = {
+	        .kind = RULES_PROBLEM,
+	        .state = s->rs.notified,
+	        .previous = RULES_OK,
+	        .at = wall_now(),
+	        .since = s->rs.problem_since,
+	        .id = s->rs.problem_id,
+	};
+	struct notice n;
+	size_t queued;
+	uint64_t before = s->escalated;
+
+	make_notice(s, &ev, &n);
+	if (silence_match(&d->silences, s->host, s->service, ev.at) == NULL)
+		queued = route(d, s, &n, true);
+	else
+		queued = 0; /* a silenced problem is not escalated either */
+	/* Every route now due counts as done, taken or not, so that
+	 * escalation_due() moves on. */
+	for (size_t r = 0; r < d->cfg->nroutes && r < ROUTES_ESCALATING; r++) {
+		const struct config_route *rt = &d->cfg->routes[r];
+
+		if (rt->after > 0 && (double)(ev.at - ev.since) >= rt->after &&
+		    (rt->states & state_bit(ev.state)) &&
+		    fnmatch(rt->match_host, s->host, 0) == 0 &&
+		    fnmatch(rt->match_service, s->service, 0) == 0)
+			s->escalated |= (uint64_t)1 << r;
+	}
+	if (queued == 0 && s->escalated == before)
+		return;
+	d->queued += queued;
+	d->dirty = true;
+	daemon_log(d, LOG_INFO,
+	           "%s/%s: problem %s escalated after %llds unacknowledged, event %" PRIu64
+	           ": %zu queued",
+	           s->host, s->service, rules_state_name(n.state), (long long)(ev.at - ev.since),
+	           n.id, queued);
 }
 
 static void svc_tick(struct daemon *d, struct svc *s)
@@ -500,6 +749,8 @@ static void svc_tick(struct daemon *d, struct svc *s)
 		emit(d, s, &ev[i]);
 	if (n > 0)
 		d->dirty = true;
+	if (escalation_due(d, s) <= wall_now())
+		escalate(d, s);
 	svc_arm(d, s);
 }
 
@@ -814,6 +1065,58 @@ static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 		server_reply(c, "OK %zu queued", queued);
 }
 
+struct ack_ctx {
+	struct daemon *d;
+	char host[NOTICE_HOST_MAX * 2];
+	const char *service; /* NULL: every service */
+	const char *comment;
+	size_t count;
+};
+
+static void ack_one(struct svc *s, void *arg)
+{
+	struct ack_ctx *a = arg;
+
+	if (s->rs.problem_id == 0 || s->rs.notified == RULES_OK ||
+	    s->acked_problem_id == s->rs.problem_id || fnmatch(a->host, s->host, 0) != 0 ||
+	    (a->service != NULL && fnmatch(a->service, s->service, 0) != 0))
+		return;
+	s->acked_problem_id = s->rs.problem_id;
+	a->count++;
+	daemon_log(a->d, LOG_NOTICE, "%s/%s: problem %s (event %" PRIu64 ") acknowledged: %s",
+	           s->host, s->service, rules_state_name(s->rs.notified), s->rs.problem_id,
+	           a->comment);
+	svc_arm(a->d, s); /* no escalation due any more */
+}
+
+/* TRENDTRAP_ACK;PATTERN;COMMENT: the open problems of the services that
+ * PATTERN (HOST or HOST/SERVICE, fnmatch) names get no reminders and no
+ * escalation until their state changes. */
+static void cmd_ack(struct daemon *d, struct server_conn *c, const char *pattern,
+                    const char *comment)
+{
+	struct ack_ctx a = {.d = d, .comment = comment};
+	char *slash;
+
+	if (pattern[0] == '\0' || comment[0] == '\0') {
+		server_reply(c, "ERR an acknowledgement needs a pattern and a comment");
+		return;
+	}
+	snprintf(a.host, sizeof(a.host), "%s", pattern);
+	slash = strchr(a.host, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		a.service = slash + 1;
+	}
+	services_foreach(&d->svcs, ack_one, &a);
+	if (a.count == 0) {
+		server_reply(c, "ERR no open problem matches %s", pattern);
+		return;
+	}
+	d->dirty = d->events = true;
+	server_reply(c, "OK %zu acknowledged", a.count);
+}
+
 static void control(struct daemon *d, struct server_conn *c, const struct ingest_line *in)
 {
 	const char *cmd = in->command;
@@ -830,6 +1133,8 @@ static void control(struct daemon *d, struct server_conn *c, const struct ingest
 		cmd_silence_remove(d, c, in->args[0]);
 	else if (strcmp(cmd, "TRENDTRAP_TEST") == 0)
 		cmd_test(d, c, in->args[0]);
+	else if (strcmp(cmd, "TRENDTRAP_ACK") == 0)
+		cmd_ack(d, c, in->args[0], in->args[1]);
 	else
 		server_reply(c, "ERR unknown command %s", cmd);
 }
@@ -899,8 +1204,10 @@ static void on_check(void *arg, const struct config_check *check, int rc, const 
 static void free_chans(struct chan *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < v[i].ndests; j++)
+		for (size_t j = 0; j < v[i].ndests; j++) {
 			free(v[i].dests[j].flight);
+			free(v[i].dests[j].batch);
+		}
 		free(v[i].dests);
 	}
 	free(v);
@@ -983,6 +1290,8 @@ static void take_over(struct daemon *d, struct chan *v, size_t n)
 
 			for (size_t k = 0; k < old->nflight; k++)
 				outbox_busy(old->ob, old->flight[k], false);
+			for (size_t k = 0; k < old->nbatch; k++)
+				outbox_busy(old->ob, old->batch[k], false);
 			for (size_t a = 0; a < n && t == NULL; a++)
 				for (size_t b = 0; b < v[a].ndests && t == NULL; b++)
 					if (strcmp(v[a].dests[b].key, old->key) == 0)

@@ -32,7 +32,9 @@
 #include "loop.h"
 
 #define DAEMON_SAVE_EVERY  10  /* seconds between background saves while changing */
-#define DAEMON_DUE_BATCH   512 /* outbox entries looked at per round */
+#define DAEMON_BATCH_MAX   5000 /* notifications in one digest or group message */
+#define DAEMON_BURST       32   /* messages started per destination and round ... */
+#define DAEMON_BURST_GAP   2    /* ... and milliseconds to the next round then */
 #define DAEMON_DEST_WINDOW 256 /* sends in flight per healthy destination */
 
 struct daemon;

@@ -33,6 +33,7 @@ static const struct command commands[] = {
         {"TRENDTRAP_SILENCE_LIST", INGEST_CONTROL, 0, false, "no arguments"},
         {"TRENDTRAP_SILENCE_REMOVE", INGEST_CONTROL, 1, false, "ID"},
         {"TRENDTRAP_TEST", INGEST_CONTROL, 1, false, "CHANNEL"},
+        {"TRENDTRAP_ACK", INGEST_CONTROL, 2, true, "PATTERN;COMMENT"},
 };
 
 /* S cut to SHOWN_MAX bytes, non-printable bytes as '?', "..." when cut. */

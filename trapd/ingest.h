@@ -14,6 +14,7 @@
  *   [TS] TRENDTRAP_SILENCE_ADD;PATTERN;DURATION;COMMENT   (COMMENT may hold ';')
  *   [TS] TRENDTRAP_SILENCE_REMOVE;ID
  *   [TS] TRENDTRAP_TEST;CHANNEL
+ *   [TS] TRENDTRAP_ACK;PATTERN;COMMENT                    (COMMENT may hold ';')
  *
  * "[TS] " is "[" decimal unix seconds "]" then optional spaces.  Command names
  * are case-sensitive, as in Nagios.  A control command's arguments are

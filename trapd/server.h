@@ -35,6 +35,8 @@
  *   TRENDTRAP_SILENCE_REMOVE;ID      "OK" or "ERR no silence ID"
  *   TRENDTRAP_TEST;CHANNEL           queues a test notification to every
  *                                    destination of CHANNEL: "OK N queued"
+ *   TRENDTRAP_ACK;PATTERN;COMMENT    acknowledges the open problems PATTERN
+ *                                    names: "OK N acknowledged"
  *
  * A connection is read in bounded slices per loop round, so one busy client
  * cannot stall the others (a flood is slowed by the socket's own back

@@ -11,7 +11,8 @@
 #include "errbuf.h"
 #include "services.h"
 
-#define SERVICES_MAGIC "trendtrapd-services 1 next_id="
+#define SERVICES_MAGIC    "trendtrapd-services 2 next_id="
+#define SERVICES_MAGIC_V1 "trendtrapd-services 1 next_id="
 
 /* FNV-1a over host, a separator, and service. */
 static uint64_t key_hash(const char *host, const char *service)
@@ -198,13 +199,14 @@ static void text_line(struct text *b, const struct svc *s)
 
 	rules_encode(&s->rs, rules, sizeof(rules));
 	need = strlen(s->host) + strlen(s->service) + strlen(rules) + strlen(out) + strlen(perf) +
-	       40;
+	       40 + 40;
 	text_reserve(b, need);
 	if (b->failed)
 		return;
 	b->len += (size_t)snprintf(b->p + b->len, b->cap - b->len,
-	                           "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\n", s->host, s->service,
-	                           s->sent_problem_id, rules, out, perf);
+	                           "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIx64 "\n",
+	                           s->host, s->service, s->sent_problem_id, rules, out, perf,
+	                           s->acked_problem_id, s->escalated);
 }
 
 int services_save(const struct services *t, const char *path, char *err, size_t errlen)
@@ -243,21 +245,32 @@ static int split_tabs(char *line, char **f, int n)
 	return i == n ? 0 : -1;
 }
 
-static int load_line(struct services *t, char *line, char *err, size_t errlen)
+static int parse_u64(const char *text, int base, uint64_t *out)
 {
-	char *f[6], *end;
+	char *end;
+
+	errno = 0;
+	*out = strtoull(text, &end, base);
+	return errno != 0 || end == text || *end != '\0' ? -1 : 0;
+}
+
+/* One service line; version 1 files lack the last two fields. */
+static int load_line(struct services *t, char *line, int version, char *err, size_t errlen)
+{
+	int nf = version == 1 ? 6 : 8;
+	char *f[8];
 	struct rules_service rs;
 	struct svc *s;
-	unsigned long long sent;
+	uint64_t sent, acked = 0, escalated = 0;
 
-	if (split_tabs(line, f, 6) < 0)
-		return errbuf_fail(err, errlen, "expected 6 tab-separated fields");
+	if (split_tabs(line, f, nf) < 0)
+		return errbuf_fail(err, errlen, "expected %d tab-separated fields", nf);
 	if (f[0][0] == '\0' || f[1][0] == '\0')
 		return errbuf_fail(err, errlen, "empty host or service");
-	errno = 0;
-	sent = strtoull(f[2], &end, 10);
-	if (errno != 0 || end == f[2] || *end != '\0')
+	if (parse_u64(f[2], 10, &sent) < 0)
 		return errbuf_fail(err, errlen, "bad problem id \"%s\"", f[2]);
+	if (nf == 8 && (parse_u64(f[6], 10, &acked) < 0 || parse_u64(f[7], 16, &escalated) < 0))
+		return errbuf_fail(err, errlen, "bad acknowledged id or escalation mask");
 	if (rules_decode(f[3], &rs, err, errlen) < 0)
 		return -1;
 	if (services_find(t, f[0], f[1]) != NULL)
@@ -267,20 +280,28 @@ static int load_line(struct services *t, char *line, char *err, size_t errlen)
 		return errbuf_fail(err, errlen, "out of memory");
 	s->rs = rs;
 	s->sent_problem_id = sent;
+	s->acked_problem_id = acked;
+	s->escalated = escalated;
 	s->last = rs.nhist > 0 ? (enum rules_state)(rs.hist[0] & 3) : RULES_OK;
 	return 0;
 }
 
-static int load_header(struct services *t, const char *line, char *err, size_t errlen)
+/* "trendtrapd-services V next_id=N": sets next_id and *VERSION (1 or 2). */
+static int load_header(struct services *t, const char *line, int *version, char *err, size_t errlen)
 {
-	char *end;
-	unsigned long long id;
+	const char *magic = NULL;
+	uint64_t id;
 
-	if (strncmp(line, SERVICES_MAGIC, strlen(SERVICES_MAGIC)) != 0)
+	if (strncmp(line, SERVICES_MAGIC, strlen(SERVICES_MAGIC)) == 0) {
+		magic = SERVICES_MAGIC;
+		*version = 2;
+	} else if (strncmp(line, SERVICES_MAGIC_V1, strlen(SERVICES_MAGIC_V1)) == 0) {
+		magic = SERVICES_MAGIC_V1;
+		*version = 1;
+	}
+	if (magic == NULL)
 		return errbuf_fail(err, errlen, "not a trendtrapd services file");
-	errno = 0;
-	id = strtoull(line + strlen(SERVICES_MAGIC), &end, 10);
-	if (errno != 0 || *end != '\0' || id == 0)
+	if (parse_u64(line + strlen(magic), 10, &id) < 0 || id == 0)
 		return errbuf_fail(err, errlen, "bad next_id");
 	t->next_id = id;
 	return 0;
@@ -292,7 +313,7 @@ int services_load(struct services *t, const char *path, char *err, size_t errlen
 	char *line = NULL, msg[256];
 	size_t cap = 0;
 	ssize_t n;
-	int lineno = 0, r = 0;
+	int lineno = 0, r = 0, version = 2;
 
 	if (fp == NULL)
 		return errno == ENOENT ? 0
@@ -309,9 +330,9 @@ int services_load(struct services *t, const char *path, char *err, size_t errlen
 			snprintf(msg, sizeof(msg), "NUL byte");
 			r = -1;
 		} else if (lineno == 1) {
-			r = load_header(t, line, msg, sizeof(msg));
+			r = load_header(t, line, &version, msg, sizeof(msg));
 		} else {
-			r = load_line(t, line, msg, sizeof(msg));
+			r = load_line(t, line, version, msg, sizeof(msg));
 		}
 	}
 	if (r == 0 && ferror(fp)) {

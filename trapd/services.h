@@ -9,9 +9,10 @@
  * result text.
  *
  * State file (STATE_DIR/services), written whole by services_save() (temp
- * file, fsync, rename): a header line "trendtrapd-services 1 next_id=N", then
+ * file, fsync, rename): a header line "trendtrapd-services 2 next_id=N", then
  * one line per service, tab-separated:
- *   HOST  SERVICE  SENT_PROBLEM_ID  RULES_LINE  OUTPUT  PERFDATA
+ *   HOST SERVICE SENT_PROBLEM_ID RULES_LINE OUTPUT PERFDATA ACKED_ID ESCALATED
+ * (ESCALATED in hex; version 1 files, without the last two, are read too)
  * (RULES_LINE from rules_encode(); host, service, output and perfdata hold no
  * control characters, so no escaping is needed).  services_load() validates
  * every line; a file that does not parse is refused as a whole with the line
@@ -35,11 +36,15 @@ struct svc {
 	struct rules_service rs;
 	uint64_t sent_problem_id;      /* id of the last PROBLEM actually queued (not
 	                                  silenced, routed): its RECOVERY may be sent */
+	uint64_t acked_problem_id;     /* the `trendtrap ack`ed problem: no reminders, no
+	                                  escalation; a change of state ends it */
+	uint64_t escalated;            /* routes with `after` (bit = route index) that
+	                                  took the open problem */
 	enum rules_state last;         /* the latest result's state */
 	float values[SERVICES_VALUES]; /* recent measured values, a ring (for charts; not
 	                                  saved: it refills after a restart) */
 	uint8_t nvalues, next_value;
-	struct loop_timer timer; /* armed at rules_deadline() */
+	struct loop_timer timer; /* armed at rules_deadline() or an escalation */
 	void *owner;             /* the daemon: its timer callback's context */
 	char *output;            /* latest output's first line; text + '\0' + perfdata */
 	const char *perfdata;    /* into output's allocation */

@@ -115,6 +115,9 @@ static const char usage_text[] =
         "  silence remove ID         end a silence\n"
         "  test-trap CHANNEL         queue a test notification to every destination of\n"
         "                            CHANNEL; prints how many were queued\n"
+        "  ack PATTERN COMMENT...    acknowledge the open problems of HOST or\n"
+        "                            HOST/SERVICE (fnmatch): no reminders and no\n"
+        "                            escalation until their state changes\n"
         "\n"
         "Options (before the command, or right after its name):\n"
         "  --state-dir DIR      where histories are kept; default $TRENDTRAP_STATE_DIR,\n"
@@ -686,6 +689,25 @@ static int cmd_test_trap(const struct invocation *inv, char **args)
 	return ask_one(inv, "TRENDTRAP_TEST", "CHANNEL", args[0]);
 }
 
+static int cmd_ack(const struct invocation *inv, char **args)
+{
+	char *comment = join_words(args + 1), *line = NULL, text[1024];
+	int rc = EXIT_FAILURE;
+
+	if (comment != NULL && field_ok("PATTERN", args[0], false) &&
+	    field_ok("COMMENT", comment, true)) {
+		if (asprintf(&line, "TRENDTRAP_ACK;%s;%s\n", args[0], comment) < 0)
+			line = NULL;
+		rc = line ? ask(inv, line, print_data, NULL, text, sizeof(text))
+		          : error("out of memory");
+	}
+	if (rc == 0)
+		puts(text);
+	free(line);
+	free(comment);
+	return rc;
+}
+
 static const struct command commands[] = {
         {"series", "list", 0, 0, OPT_STATE_DIR, cmd_list},
         {"series", "show", 1, 1, OPT_STATE_DIR, cmd_show},
@@ -698,6 +720,7 @@ static const struct command commands[] = {
         {"silence", "list", 0, 0, OPT_DAEMON | OPT_NO_HEADER, cmd_silence_list},
         {"silence", "remove", 1, 1, OPT_DAEMON, cmd_silence_remove},
         {NULL, "test-trap", 1, 1, OPT_DAEMON, cmd_test_trap},
+        {NULL, "ack", 2, -1, OPT_DAEMON, cmd_ack},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

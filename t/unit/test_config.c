@@ -25,7 +25,7 @@
 
 struct tmp {
 	char dir[64];
-	char paths[8][128]; /* files written, removed at teardown */
+	char paths[16][128]; /* files written, removed at teardown */
 	size_t n;
 };
 
@@ -74,9 +74,9 @@ static const char *write_file(struct tmp *t, const char *name, mode_t mode, cons
  * as many times as the format uses it). */
 static const char *write_config(struct tmp *t, const char *fmt)
 {
-	char text[4096];
+	char text[8192];
 
-	snprintf(text, sizeof text, fmt, t->dir, t->dir, t->dir, t->dir);
+	snprintf(text, sizeof text, fmt, t->dir, t->dir, t->dir, t->dir, t->dir, t->dir);
 	return write_file(t, "trendtrapd.conf", 0644, text);
 }
 
@@ -327,8 +327,9 @@ static void every_channel_error_is_reported(void **state)
 	        P "35: from: \"not an address\" is not an address",
 	        P "36: to: \"ops\" is not an address", P "37: password" INLINE "password_file",
 	        P "38: sink does not apply to a mail channel",
-	        P "39: user and password_file go together (SMTP AUTH)",
-	        P "42: a twilio channel needs user", P "42: a twilio channel needs token_file",
+	        P "39: user and password_file (or password_env) go together (SMTP AUTH)",
+	        P "42: a twilio channel needs user",
+	        P "42: a twilio channel needs token_file or token_env",
 	        P "42: a twilio channel needs from",
 	        P "45: to: \"015112345678\" is not a number such as +4930123456",
 	        P "46: token" INLINE "token_file",

@@ -232,6 +232,13 @@ static void silence_add_comment_takes_the_rest(void **state)
 	expect_ok(&p, "TRENDTRAP_SILENCE_ADD;;;");
 	assert_int_equal(p.l.nargs, 3);
 	assert_string_equal(p.l.args[2], "");
+	/* An acknowledgement's comment also takes the rest. */
+	expect_ok(&p, "[1700000000] TRENDTRAP_ACK;web01/disk /;on it; see ticket 7");
+	assert_string_equal(p.l.command, "TRENDTRAP_ACK");
+	assert_int_equal(p.l.nargs, 2);
+	assert_string_equal(p.l.args[0], "web01/disk /");
+	assert_string_equal(p.l.args[1], "on it; see ticket 7");
+	expect_error("TRENDTRAP_ACK;web01", "TRENDTRAP_ACK wants PATTERN;COMMENT: got 1 argument");
 }
 
 static void one_argument_commands(void **state)

@@ -109,6 +109,8 @@ static void save_load_round_trip(void **state)
 	rules_result(&s->rs, &p, RULES_CRITICAL, 100, &a.next_id, ev);
 	rules_result(&s->rs, &p, RULES_CRITICAL, 160, &a.next_id, ev);
 	s->sent_problem_id = 1;
+	s->acked_problem_id = 1;
+	s->escalated = 0x8000000000000005ULL;
 	services_get(&a, "db01", "mem", 100, NULL); /* never reported: no output */
 	assert_int_equal(services_save(&a, path, err, sizeof(err)), 0);
 
@@ -121,6 +123,8 @@ static void save_load_round_trip(void **state)
 	assert_string_equal(r->output, "DISK CRITICAL - / 99% ; \\ x");
 	assert_string_equal(r->perfdata, "'/'=99%;80;90");
 	assert_int_equal(r->sent_problem_id, 1);
+	assert_int_equal(r->acked_problem_id, 1);
+	assert_true(r->escalated == 0x8000000000000005ULL);
 	assert_int_equal(r->last, RULES_CRITICAL);
 	rules_encode(&s->rs, la, sizeof(la));
 	rules_encode(&r->rs, lb, sizeof(lb));
