@@ -1609,7 +1609,8 @@ static void parse_sms(struct loader *L, cfg_t *sec, struct config_sms *s)
 	s->to = get_recipients(L, sec, "to", valid_phone, "a number such as +4930123456", &s->nto);
 	get_text(L, sec, "user", NULL, &s->user);
 	read_secret_from(L, sec, "token_file", "token_env", &s->token);
-	if (s->token != NULL && has_control(s->token)) /* it may go into a header */
+	/* The token may go into a header; read_env_secret() checked an env one. */
+	if (s->token != NULL && has_control(s->token))
 		bad(L, opt_line(L, sec, "token_file"),
 		    "token_file %s: the token has control characters", opt_str(sec, "token_file"));
 	s->max_segments = 1;
@@ -1624,8 +1625,8 @@ static void parse_sms(struct loader *L, cfg_t *sec, struct config_sms *s)
 	parse_sms_body(L, sec, s);
 }
 
-/* rate_limit = "COUNT/DURATION" into RATE_COUNT and RATE_PERIOD (unchanged
- * when not set or wrong). */
+/* rate_limit = "COUNT/DURATION" into ch->rate_count and ch->rate_period
+ * (unchanged when not set or wrong). */
 static void get_rate_limit(struct loader *L, cfg_t *sec, struct config_channel *ch)
 {
 	const char *s = opt_str(sec, "rate_limit");
@@ -1646,7 +1647,8 @@ static void get_rate_limit(struct loader *L, cfg_t *sec, struct config_channel *
 	count = n > 6 ? ULONG_MAX : strtoul(s, NULL, 10);
 	ok = count >= 1 && count <= RATE_COUNT_MAX;
 	if (!ok)
-		bad(L, line, "rate_limit: %.*s messages is not 1 to %d", (int)n, s, RATE_COUNT_MAX);
+		bad(L, line, "rate_limit: %.*s is not a count from 1 to %d", (int)n, s,
+		    RATE_COUNT_MAX);
 	if (units_parse_duration(s + n + 1, &period, err, sizeof err) != 0)
 		bad(L, line, "rate_limit: %s", err);
 	else if (period <= 0)

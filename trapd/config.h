@@ -30,23 +30,39 @@
  *             priv_proto (AES, AES-256), priv_pass_file, engine_id = "0x80..."
  *             (version 3: authPriv only; engine_id required for traps)
  *       mail: url = "smtp[s]://HOST[:PORT]"  from = "a@b"  to = {"c@d", ...}
- *             user, password_file (SMTP AUTH, both or neither)
+ *             user with password_file or password_env = "VAR" (SMTP AUTH; all
+ *             or none)  tls = "starttls" (default) | "none" (smtp:// without
+ *             AUTH only)  ca_file = "/abs"  connect_timeout = "10s"
+ *             timeout = "60s" (>= connect_timeout)
  *       sms:  provider = "twilio" | "http"  url = "http[s]://..."  from = "+E164"
- *             to = {"+E164", ...}  user (Twilio account SID), token_file
+ *             to = {"+E164", ...}  user (Twilio account SID), token_file or
+ *             token_env = "VAR"  max_segments = 1 (1..10)  ca_file,
+ *             connect_timeout, timeout (as for mail)
+ *             http only: method = "POST" | "PUT"  headers = {"Name: value", ...}
+ *             ({token} in a value)  content_type = "application/json" |
+ *             "application/x-www-form-urlencoded"  body = "{\"to\":\"{to}\",..."
+ *             (placeholders {to} {from} {text} {host} {service} {state} {kind}
+ *             {id}; {to} and {text} required)
+ *       mail and sms: rate_limit = "10/1h" (COUNT 1..100000 / DURATION > 0;
+ *             default none)  group_wait = "0" (at most 1h)
  *       log:  nothing: the daemon only logs what it would send }
  *   route { match_host = "*"  match_service = "disk*"      fnmatch(3) patterns
  *           states = {"CRITICAL", "WARNING", "UNKNOWN", "RECOVERY", "FLAPPING",
- *                     "STALE"}  (default: all)  channels = {"NAME", ...} }
+ *                     "STALE"}  (default: all)  channels = {"NAME", ...}
+ *           after = "0" (escalation: problems wait this long) }
  *
  * Durations are strings: "30s", "15m", "6h", "7d", "1d12h"; a bare number is
  * seconds; stale_after also takes "never".  libconfuse replaces ${VAR} in a
- * value with the environment variable VAR (empty when unset).  Secrets (community, passwords,
- * tokens) are never written in the file: only *_file options name them, and
- * a secret file must be a regular file readable and writable by its owner
- * only (chmod 600); its first line is the secret.  An option given twice in
- * one section, and two checks or channels with the same name, are errors
- * (libconfuse keeps only the second of two same-named sections, so errors
- * inside the first show once it is renamed).
+ * value with the environment variable VAR (empty when unset).  Secrets
+ * (community, passwords, tokens) are never written in the file: *_file
+ * options name files holding them, password_env and token_env name the
+ * daemon's environment variables (set, not empty).  A secret file must be a
+ * regular file readable and writable by its owner only (chmod 600); its first
+ * line is the secret.  A ca_file must be a regular file that group and others
+ * cannot write.  An option given twice in one section, and two checks or
+ * channels with the same name, are errors (libconfuse keeps only the second
+ * of two same-named sections, so errors inside the first show once it is
+ * renamed).
  */
 #ifndef TT_CONFIG_H
 #define TT_CONFIG_H

@@ -71,7 +71,7 @@ static const char *write_file(struct tmp *t, const char *name, mode_t mode, cons
 }
 
 /* A config in T from the printf FMT (its arguments: the temporary directory,
- * as many times as the format uses it). */
+ * as many times as the format uses it, at most 6). */
 static const char *write_config(struct tmp *t, const char *fmt)
 {
 	char text[8192];
@@ -569,6 +569,514 @@ static void mail_and_sms_channels_read_their_secrets(void **state)
 	config_free(c);
 }
 
+/* ---- mail and sms: delivery options (issue 6) ---- */
+
+static void a_mail_channel_has_these_defaults(void **state)
+{
+	struct tmp *t = *state;
+	struct config *c =
+	        load_ok(write_config(t, "channel \"m\" {\n"
+	                                "  type = mail  url = \"smtp://mail.example.com\"\n"
+	                                "  from = \"tt@example.com\"  to = \"o@example.com\"\n"
+	                                "}\n"
+	                                "route { channels = m }\n"));
+	const struct config_channel *ch = &c->channels[0];
+
+	assert_true(ch->mail.starttls);
+	assert_null(ch->mail.ca_file);
+	assert_null(ch->mail.user);
+	assert_null(ch->mail.password);
+	assert_true(ch->mail.connect_timeout == 10 && ch->mail.timeout == 60);
+	assert_int_equal(ch->rate_count, 0);
+	assert_true(ch->rate_period == 0 && ch->group_wait == 0);
+	assert_true(c->routes[0].after == 0);
+	config_free(c);
+}
+
+static void a_mail_channel_takes_every_option(void **state)
+{
+	struct tmp *t = *state;
+	const struct config_channel *relay, *auth, *file;
+	struct config *c;
+	char ca[256];
+
+	setenv("TT_TEST_SMTP_PASS", "envpass", 1);
+	write_file(t, "ca.pem", 0644, "-----BEGIN CERTIFICATE-----\n");
+	write_file(t, "smtp", 0600, "filepass\n");
+	c = load_ok(write_config(
+	        t,
+	        "channel \"relay\" {\n"
+	        "  type = mail  url = \"smtp://127.0.0.1:25\"  tls = \"NONE\"\n"
+	        "  from = \"tt@example.com\"  to = {\"ops@example.com\"}\n"
+	        "  rate_limit = \"10/1h\"  group_wait = \"30s\"\n"
+	        "}\n"
+	        "channel \"auth\" {\n"
+	        "  type = mail  url = \"smtps://mail.example.com\"  tls = starttls\n"
+	        "  from = \"tt@example.com\"  to = {\"ops@example.com\"}\n"
+	        "  user = tt  password_env = \"TT_TEST_SMTP_PASS\"\n"
+	        "  ca_file = \"%s/ca.pem\"  connect_timeout = \"5s\"  timeout = \"5s\"\n"
+	        "  rate_limit = \"100000/1d12h\"  group_wait = \"1h\"\n"
+	        "}\n"
+	        "channel \"file\" { type = mail  url = \"smtp://m.example.com\"  from = \"a@b.c\"\n"
+	        "  to = \"d@e.f\"  user = u  password_file = \"%s/smtp\"  rate_limit = \"1/1\"\n"
+	        "  group_wait = 0 }\n"
+	        "route { channels = {relay}  after = \"15m\" }\n"
+	        "route { channels = {auth}  after = \"1h30m\" }\n"
+	        "route { channels = {file}  after = 0 }\n"));
+	relay = config_channel_find(c, "relay");
+	auth = config_channel_find(c, "auth");
+	file = config_channel_find(c, "file");
+	assert_false(relay->mail.starttls); /* plaintext to a local relay */
+	assert_int_equal(relay->rate_count, 10);
+	assert_true(relay->rate_period == 3600 && relay->group_wait == 30);
+	assert_true(auth->mail.starttls); /* smtps://: TLS implicit, still required */
+	assert_string_equal(auth->mail.user, "tt");
+	assert_string_equal(auth->mail.password, "envpass");
+	snprintf(ca, sizeof ca, "%s/ca.pem", t->dir);
+	assert_string_equal(auth->mail.ca_file, ca);
+	assert_true(auth->mail.connect_timeout == 5 && auth->mail.timeout == 5);
+	assert_int_equal(auth->rate_count, 100000);
+	assert_true(auth->rate_period == 36 * 3600 && auth->group_wait == 3600);
+	assert_string_equal(file->mail.password, "filepass");
+	assert_int_equal(file->rate_count, 1);
+	assert_true(file->rate_period == 1 && file->group_wait == 0);
+	assert_true(c->routes[0].after == 900);
+	assert_true(c->routes[1].after == 5400);
+	assert_true(c->routes[2].after == 0);
+	config_free(c);
+}
+
+static void an_sms_channel_takes_every_option(void **state)
+{
+	struct tmp *t = *state;
+	const struct config_sms *gw, *form, *body, *tw;
+	struct config *c;
+
+	setenv("TT_TEST_SMS_TOKEN", "envtoken", 1);
+	write_file(t, "ca.pem", 0644, "-----BEGIN CERTIFICATE-----\n");
+	write_file(t, "token", 0600, "filetoken\n");
+	c = load_ok(write_config(
+	        t,
+	        "channel \"gw\" {\n"
+	        "  type = sms  provider = http  url = \"https://sms.example.com/send\"\n"
+	        "  to = \"+4915112345678\"\n"
+	        "}\n"
+	        "channel \"gw-form\" {\n"
+	        "  type = sms  provider = HTTP  url = \"http://127.0.0.1:8080/sms\"\n"
+	        "  to = {\"+4915112345678\", \"+15005550006\"}  from = \"+15005550006\"\n"
+	        "  method = put  content_type = \"application/x-www-form-urlencoded\"\n"
+	        "  headers = {\"Authorization: Bearer {token}\", \"X-Api-Version:2\",\n"
+	        "             \"X-Twice: {token}/{token}\", \"X-Json: {}\"}\n"
+	        "  token_env = \"TT_TEST_SMS_TOKEN\"  max_segments = 10\n"
+	        "  ca_file = \"%s/ca.pem\"  connect_timeout = \"3s\"  timeout = \"20s\"\n"
+	        "  rate_limit = \"5/10m\"  group_wait = \"2m\"\n"
+	        "}\n"
+	        "channel \"gw-body\" {\n"
+	        "  type = sms  provider = http  url = \"https://sms.example.com\"\n"
+	        "  from = \"+15005550006\"  to = \"+4915112345678\"  token_file = \"%s/token\"\n"
+	        "  body = '{\"d\":\"{to}\",\"s\":\"{from}\",\"m\":\"{text}\",\"h\":\"{host}\",'\n"
+	        "  max_segments = 3\n"
+	        "}\n"
+	        "channel \"tw\" {\n"
+	        "  type = sms  provider = twilio  user = AC1  token_env = \"TT_TEST_SMS_TOKEN\"\n"
+	        "  from = \"+15005550006\"  to = \"+4915112345678\"\n"
+	        "}\n"));
+	gw = &config_channel_find(c, "gw")->sms;
+	assert_string_equal(gw->method, "POST");
+	assert_string_equal(gw->content_type, "application/json");
+	assert_string_equal(gw->body, "{\"to\":\"{to}\",\"text\":\"{text}\"}");
+	assert_int_equal(gw->nheaders, 0);
+	assert_null(gw->token);
+	assert_null(gw->ca_file);
+	assert_int_equal(gw->max_segments, 1);
+	assert_true(gw->connect_timeout == 10 && gw->timeout == 60);
+	form = &config_channel_find(c, "gw-form")->sms;
+	assert_string_equal(form->provider, "http");
+	assert_string_equal(form->method, "PUT");
+	assert_string_equal(form->content_type, "application/x-www-form-urlencoded");
+	assert_string_equal(form->body, "to={to}&text={text}");
+	assert_int_equal(form->nheaders, 4);
+	assert_string_equal(form->headers[0], "Authorization: Bearer {token}");
+	assert_string_equal(form->headers[3], "X-Json: {}");
+	assert_string_equal(form->token, "envtoken");
+	assert_int_equal(form->max_segments, 10);
+	assert_non_null(form->ca_file);
+	assert_true(form->connect_timeout == 3 && form->timeout == 20);
+	assert_int_equal(config_channel_find(c, "gw-form")->rate_count, 5);
+	assert_true(config_channel_find(c, "gw-form")->rate_period == 600);
+	assert_true(config_channel_find(c, "gw-form")->group_wait == 120);
+	body = &config_channel_find(c, "gw-body")->sms;
+	assert_string_equal(body->body,
+	                    "{\"d\":\"{to}\",\"s\":\"{from}\",\"m\":\"{text}\",\"h\":\"{host}\",");
+	assert_string_equal(body->token, "filetoken");
+	assert_int_equal(body->max_segments, 3);
+	tw = &config_channel_find(c, "tw")->sms;
+	assert_string_equal(tw->token, "envtoken");
+	assert_null(tw->method);
+	assert_null(tw->content_type);
+	assert_null(tw->body);
+	assert_int_equal(tw->nheaders, 0);
+	assert_int_equal(tw->max_segments, 1);
+	config_free(c);
+}
+
+static void a_body_may_use_every_placeholder(void **state)
+{
+	struct tmp *t = *state;
+	struct config *c = load_ok(write_config(
+	        t, "channel \"gw\" {\n"
+	           "  type = sms  provider = http  url = \"https://sms.example.com\"\n"
+	           "  from = \"+15005550006\"  to = \"+4915112345678\"\n"
+	           "  content_type = \"application/x-www-form-urlencoded\"\n"
+	           "  body = \"to={to}&from={from}&text={text}&h={host}&s={service}&st={state}"
+	           "&k={kind}&id={id}&x={}&y={ to}\"\n"
+	           "}\n"
+	           "channel \"few\" {\n"
+	           "  type = sms  provider = http  url = \"https://gw/send\"\n"
+	           "  to = \"+4915112345678\"  body = '{\"text\":\"{text}\",\"n\":\"{to}\"}'\n"
+	           "}\n"));
+
+	assert_string_equal(c->channels[0].sms.body,
+	                    "to={to}&from={from}&text={text}&h={host}&s={service}&st={state}"
+	                    "&k={kind}&id={id}&x={}&y={ to}");
+	assert_string_equal(c->channels[1].sms.body, "{\"text\":\"{text}\",\"n\":\"{to}\"}");
+	config_free(c);
+}
+
+/* Loading PATH fails with exactly the N lines EXPECTED, each prefixed with
+ * "PATH:" and with every "@@" replaced by the temporary directory of T. */
+static void assert_errors_in(struct tmp *t, const char *path, const char *const *expected, size_t n)
+{
+	char(*full)[512] = calloc(n, sizeof *full);
+	const char **want = calloc(n, sizeof *want);
+	size_t i, j, o;
+
+	assert_non_null(full);
+	assert_non_null(want);
+	for (i = 0; i < n; i++) {
+		o = (size_t)snprintf(full[i], sizeof full[i], "%s:", path);
+		for (j = 0; expected[i][j] != '\0' && o < sizeof full[i] - 1; j++) {
+			if (strncmp(expected[i] + j, "@@", 2) == 0) {
+				o += (size_t)snprintf(full[i] + o, sizeof full[i] - o, "%s",
+				                      t->dir);
+				j++;
+			} else {
+				full[i][o++] = expected[i][j];
+			}
+		}
+		full[i][o < sizeof full[i] ? o : sizeof full[i] - 1] = '\0';
+		want[i] = full[i];
+	}
+	assert_errors(path, want, n);
+	free(want);
+	free(full);
+}
+
+#define ASSERT_ERRORS_IN(t, path, ...)                                                             \
+	do {                                                                                       \
+		const char *const want_[] = {__VA_ARGS__};                                         \
+		assert_errors_in(t, path, want_, sizeof want_ / sizeof want_[0]);                  \
+	} while (0)
+
+static void every_mail_option_error_is_reported(void **state)
+{
+	struct tmp *t = *state;
+	const char *path;
+
+	setenv("TT_TEST_SMTP_PASS", "envpass", 1);
+	setenv("TT_TEST_EMPTY", "", 1);
+	unsetenv("TT_TEST_UNSET");
+	write_file(t, "open-ca.pem", 0664, "-----BEGIN CERTIFICATE-----\n");
+	path = write_config(
+	        t, "channel \"m1\" {\n"                                             /* 1 */
+	           "  type = mail  url = \"smtps://mx\"  from = \"a@b.c\"\n"        /* 2 */
+	           "  to = \"d@e.f\"  tls = \"none\"\n"                             /* 3 */
+	           "  user = \"u\"\n"                                               /* 4 */
+	           "  password_file = \"%s/smtp\"\n"                                /* 5 */
+	           "  password_env = \"TT_TEST_SMTP_PASS\"\n"                       /* 6 */
+	           "}\n"                                                            /* 7 */
+	           "channel \"m2\" {\n"                                             /* 8 */
+	           "  type = mail  url = \"smtp://mx\"  from = \"a@b.c\"\n"         /* 9 */
+	           "  to = \"d@e.f\"  tls = \"ssl\"\n"                              /* 10 */
+	           "  password_env = \"1BAD\"\n"                                    /* 11 */
+	           "  ca_file = \"ca.pem\"\n"                                       /* 12 */
+	           "  connect_timeout = \"0\"\n"                                    /* 13 */
+	           "  timeout = \"soon\"\n"                                         /* 14 */
+	           "}\n"                                                            /* 15 */
+	           "channel \"m3\" {\n"                                             /* 16 */
+	           "  type = mail  url = \"smtp://mx\"  from = \"a@b.c\"\n"         /* 17 */
+	           "  to = \"d@e.f\"  user = u  password_env = \"TT_TEST_UNSET\"\n" /* 18 */
+	           "  ca_file = \"%s/missing.pem\"\n"                               /* 19 */
+	           "  timeout = \"5s\"\n"                                           /* 20 */
+	           "}\n"                                                            /* 21 */
+	           "channel \"m4\" {\n"                                             /* 22 */
+	           "  type = mail  url = \"smtp://mx\"  from = \"a@b.c\"\n"         /* 23 */
+	           "  to = \"d@e.f\"  user = u\n"                                   /* 24 */
+	           "  password_env = \"TT_TEST_EMPTY\"\n"                           /* 25 */
+	           "  ca_file = \"%s\"\n"                                           /* 26 */
+	           "  connect_timeout = \"2m\"\n"                                   /* 27 */
+	           "}\n"                                                            /* 28 */
+	           "channel \"m5\" {\n"                                             /* 29 */
+	           "  type = mail  url = \"smtp://mx\"  from = \"a@b.c\"\n"         /* 30 */
+	           "  to = \"d@e.f\"  ca_file = \"%s/open-ca.pem\"\n"               /* 31 */
+	           "  token_env = \"X\"  method = \"POST\"  max_segments = 2\n"     /* 32 */
+	           "}\n");
+	ASSERT_ERRORS_IN(
+	        t, path, "3: tls = \"none\" contradicts smtps:// (TLS from the start): use smtp://",
+	        "3: tls = \"none\" would send the SMTP AUTH password in clear: use TLS, or drop "
+	        "user and the password",
+	        "6: password_file and password_env: give only one",
+	        "10: tls \"ssl\": use starttls or none",
+	        "11: user and password_file (or password_env) go together (SMTP AUTH)",
+	        "11: password_env: \"1BAD\" is not an environment variable name",
+	        "12: ca_file: \"ca.pem\" is not an absolute path",
+	        "13: connect_timeout must be more than 0",
+	        "14: timeout: expected a number at 'soon' in duration 'soon'",
+	        "18: password_env: the environment variable TT_TEST_UNSET is not set",
+	        "19: ca_file @@/missing.pem: No such file or directory",
+	        "20: timeout (5s) is shorter than connect_timeout (10s)",
+	        "25: password_env: the environment variable TT_TEST_EMPTY is empty",
+	        "26: ca_file @@ is not a regular file",
+	        "27: timeout (1m) is shorter than connect_timeout (2m)",
+	        "31: ca_file @@/open-ca.pem is writable by others, who could add a CA: chmod go-w "
+	        "it",
+	        "32: token_env does not apply to a mail channel",
+	        "32: method does not apply to a mail channel",
+	        "32: max_segments does not apply to a mail channel");
+}
+
+static void every_sms_option_error_is_reported(void **state)
+{
+	struct tmp *t = *state;
+	const char *path;
+
+	setenv("TT_TEST_SMS_TOKEN", "envtoken", 1);
+	unsetenv("TT_TEST_UNSET");
+	write_file(t, "bad-token", 0600, "ab\001cd\n");
+	path = write_config(
+	        t,
+	        "channel \"s1\" {\n"                                                      /* 1 */
+	        "  type = sms  provider = twilio  user = AC1  from = \"+15005550006\"\n"  /* 2 */
+	        "  to = \"+4915112345678\"  method = \"PUT\"\n"                           /* 3 */
+	        "  headers = {\"X-A: b\"}\n"                                              /* 4 */
+	        "  content_type = \"application/json\"\n"                                 /* 5 */
+	        "  body = \"{to}{text}\"\n"                                               /* 6 */
+	        "}\n"                                                                     /* 7 */
+	        "channel \"s2\" {\n"                                                      /* 8 */
+	        "  type = sms  provider = twilio  user = AC1  from = \"+15005550006\"\n"  /* 9 */
+	        "  to = \"+4915112345678\"  token_file = \"%s/token\"\n"                  /* 10 */
+	        "  token_env = \"TT_TEST_SMS_TOKEN\"\n"                                   /* 11 */
+	        "}\n"                                                                     /* 12 */
+	        "channel \"s3\" {\n"                                                      /* 13 */
+	        "  type = sms  provider = http  url = \"https://gw\"\n"                   /* 14 */
+	        "  to = \"+4915112345678\"  method = \"GET\"\n"                           /* 15 */
+	        "  headers = {\"NoColon\", \"Bad Name: x\", \"X-Empty:  \",\n"            /* 16 */
+	        "             \"content-type: text/plain\", \"Content-Length: 5\",\n"     /* 17 */
+	        "             \"X-Auth: Bearer {token}\", \"X-To: {to}\",\n"              /* 18 */
+	        "             \"X-Split: a\\r\\nX-Evil: b\"}\n"                           /* 19 */
+	        "  content_type = \"text/plain\"\n"                                       /* 20 */
+	        "  max_segments = 0\n"                                                    /* 21 */
+	        "}\n"                                                                     /* 22 */
+	        "channel \"s4\" {\n"                                                      /* 23 */
+	        "  type = sms  provider = http  url = \"https://gw\"\n"                   /* 24 */
+	        "  to = \"+4915112345678\"  token_env = \"TT_TEST_SMS_TOKEN\"\n"          /* 25 */
+	        "  body = '{\"to\":\"{to}\",\"msg\":\"{message}\"}'\n"                    /* 26 */
+	        "  max_segments = 11\n"                                                   /* 27 */
+	        "}\n"                                                                     /* 28 */
+	        "channel \"s5\" {\n"                                                      /* 29 */
+	        "  type = sms  provider = http  url = \"https://gw\"\n"                   /* 30 */
+	        "  to = \"+4915112345678\"  body = \"to={to}&text={text}&from={from}\"\n" /* 31 */
+	        "  max_segments = \"two\"\n"                                              /* 32 */
+	        "  token_file = \"%s/bad-token\"\n"                                       /* 33 */
+	        "}\n"                                                                     /* 34 */
+	        "channel \"s6\" {\n"                                                      /* 35 */
+	        "  type = sms  provider = http  url = \"https://gw\"\n"                   /* 36 */
+	        "  to = \"+4915112345678\"  body = \"\"\n"                                /* 37 */
+	        "  token_env = \"TT_TEST_UNSET\"\n"                                       /* 38 */
+	        "}\n"                                                                     /* 39 */
+	        "channel \"s7\" {\n"                                                      /* 40 */
+	        "  type = sms  provider = http  url = \"https://gw\"\n"                   /* 41 */
+	        "  to = \"+4915112345678\"  body = \"{text}\\t\"  tls = none\n"           /* 42 */
+	        "}\n"                                                                     /* 43 */
+	        "channel \"s8\" {\n"                                                      /* 44 */
+	        "  type = sms  provider = http  url = \"https://gw/send\"\n"              /* 45 */
+	        "  to = \"+4915112345678\"  body = \"{text}\"\n"                          /* 46 */
+	        "}\n");
+	ASSERT_ERRORS_IN(
+	        t, path, "1: a twilio channel needs token_file or token_env",
+	        "3: method is for provider \"http\"", "4: headers is for provider \"http\"",
+	        "5: content_type is for provider \"http\"", "6: body is for provider \"http\"",
+	        "11: token_file and token_env: give only one",
+	        "15: method \"GET\": use POST or PUT",
+	        "16: headers: \"NoColon\" is not \"Name: value\"",
+	        "16: headers: \"Bad Name: x\" is not \"Name: value\"",
+	        "16: headers: \"X-Empty:  \" is not \"Name: value\"",
+	        "17: headers: give the Content-Type with content_type",
+	        "17: headers: Content-Length is the daemon's to set",
+	        "18: headers: {token} needs token_file or token_env",
+	        "18: headers: unknown placeholder {to}: a header may only use {token}",
+	        "19: headers: control characters are not allowed",
+	        "20: content_type \"text/plain\": use application/json or "
+	        "application/x-www-form-urlencoded",
+	        "21: max_segments must be at least 1",
+	        "26: body: unknown placeholder {message}: use {to} {from} {text} {host} "
+	        "{service} {state} {kind} {id}",
+	        "26: body has no {text}: the message would be empty",
+	        "27: max_segments: 11 is more than 10",
+	        "31: body uses {from}, but the channel has no from",
+	        "32: max_segments: \"two\" is not a whole number",
+	        "33: token_file @@/bad-token: the token has control characters",
+	        "37: body is empty",
+	        "38: token_env: the environment variable TT_TEST_UNSET is not set",
+	        "42: body: control characters are not allowed",
+	        "42: tls does not apply to a sms channel",
+	        "46: body has no {to}: the gateway would not know the number");
+}
+
+static void every_rate_limit_group_wait_and_after_error_is_reported(void **state)
+{
+	struct tmp *t = *state;
+	const char *path;
+
+	write_file(t, "community", 0600, "s3cret\n");
+	path = write_config(
+	        t, "channel \"log\" {\n"                                                  /* 1 */
+	           "  type = log\n"                                                       /* 2 */
+	           "  rate_limit = \"10/1h\"\n"                                           /* 3 */
+	           "  group_wait = \"1m\"\n"                                              /* 4 */
+	           "}\n"                                                                  /* 5 */
+	           "channel \"snmp\" {\n"                                                 /* 6 */
+	           "  type = snmp  sink = \"udp:127.0.0.1:162\"\n"                        /* 7 */
+	           "  community_file = \"%s/community\"  rate_limit = \"10/1h\"\n"        /* 8 */
+	           "  ca_file = \"/etc/ca.pem\"\n"                                        /* 9 */
+	           "}\n"                                                                  /* 10 */
+	           "channel \"m\" {\n"                                                    /* 11 */
+	           "  type = mail  url = \"smtp://mx\"  from = \"a@b.c\"\n"               /* 12 */
+	           "  to = \"d@e.f\"  rate_limit = \"10\"\n"                              /* 13 */
+	           "  group_wait = \"61m\"\n"                                             /* 14 */
+	           "}\n"                                                                  /* 15 */
+	           "channel \"m2\" { type = mail  url = \"smtp://mx\"\n"                  /* 16 */
+	           "  from = \"a@b.c\"  to = \"d@e.f\"\n"                                 /* 17 */
+	           "  rate_limit = \"0/1h\"  group_wait = \"-1s\" }\n"                    /* 18 */
+	           "channel \"s\" { type = sms  provider = http  url = \"https://gw\"\n"  /* 19 */
+	           "  to = \"+4915112345678\"  rate_limit = \"100001/0\" }\n"             /* 20 */
+	           "channel \"s2\" { type = sms  provider = http  url = \"https://gw\"\n" /* 21 */
+	           "  to = \"+4915112345678\"  rate_limit = \"5/soon\" }\n"               /* 22 */
+	           "channel \"s3\" { type = sms  provider = http  url = \"https://gw\"\n" /* 23 */
+	           "  to = \"+4915112345678\"  rate_limit = \"-1/1h\" }\n"                /* 24 */
+	           "channel \"s4\" { type = sms  provider = http  url = \"https://gw\"\n" /* 25 */
+	           "  to = \"+4915112345678\"  rate_limit = \"99999999999/1h\" }\n"       /* 26 */
+	           "channel \"s5\" { type = sms  provider = http  url = \"https://gw\"\n" /* 27 */
+	           "  to = \"+4915112345678\"  rate_limit = \"10/\" }\n"                  /* 28 */
+	           "route { channels = log  after = \"-5m\" }\n"                          /* 29 */
+	           "route { channels = log\n"                                             /* 30 */
+	           "        after = \"soon\" }\n"                                         /* 31 */
+	           "route { channels = log  after = \"1d\" }\n");
+	ASSERT_ERRORS_IN(t, path, "3: rate_limit does not apply to a log channel",
+	                 "4: group_wait does not apply to a log channel",
+	                 "8: rate_limit does not apply to a snmp channel",
+	                 "9: ca_file does not apply to a snmp channel",
+	                 "13: rate_limit: \"10\" is not COUNT/DURATION such as \"10/1h\"",
+	                 "14: group_wait (1h 1m) is more than 1h",
+	                 "18: rate_limit: 0 is not a count from 1 to 100000",
+	                 "18: group_wait: negative duration '-1s'",
+	                 "20: rate_limit: 100001 is not a count from 1 to 100000",
+	                 "20: rate_limit: the period must be more than 0",
+	                 "22: rate_limit: expected a number at 'soon' in duration 'soon'",
+	                 "24: rate_limit: \"-1/1h\" is not COUNT/DURATION such as \"10/1h\"",
+	                 "26: rate_limit: 99999999999 is not a count from 1 to 100000",
+	                 "28: rate_limit: empty duration; expected e.g. 90s, 15m or 1d12h",
+	                 "29: after: negative duration '-5m'",
+	                 "31: after: expected a number at 'soon' in duration 'soon'");
+}
+
+/* Nothing that could end an SMTP command or a header line gets into an
+ * address: CR, LF, spaces, <, >, commas, semicolons. */
+static void addresses_and_numbers_that_could_inject_are_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path =
+	        write_config(t, "channel \"m\" {\n"                                       /* 1 */
+	                        "  type = mail  url = \"smtp://mx\"\n"                    /* 2 */
+	                        "  from = \"tt@example.com\\r\\nBcc: x@evil.example\"\n"  /* 3 */
+	                        "  to = {\"ops@example.com\",\n"                          /* 4 */
+	                        "        \"a b@example.com\",\n"                          /* 5 */
+	                        "        \"<ops@example.com>\",\n"                        /* 6 */
+	                        "        \"a@example.com,b@example.com\",\n"              /* 7 */
+	                        "        \"a@example.com;b@example.com\",\n"              /* 8 */
+	                        "        \"ops@example.com\\r\",\n"                       /* 9 */
+	                        "        \"ops@example.com\\nRCPT TO:x@evil.example\",\n" /* 10 */
+	                        "        \"ops@example.com>\", \"<ops@example.com\"}\n"   /* 11 */
+	                        "}\n"                                                     /* 12 */
+	                        "channel \"s\" {\n"                                       /* 13 */
+	                        "  type = sms  provider = http  url = \"https://gw\"\n"   /* 14 */
+	                        "  to = {\"+4915112345678\\n\", \"+49 151 12345678\"}\n"  /* 15 */
+	                        "  from = \"+4915112345678\\r\"\n"                        /* 16 */
+	                        "}\n");
+
+	ASSERT_ERRORS_IN(t, path, "3: from: control characters are not allowed",
+	                 "5: to: \"a b@example.com\" is not an address",
+	                 "6: to: \"<ops@example.com>\" is not an address",
+	                 "7: to: \"a@example.com,b@example.com\" is not an address",
+	                 "8: to: \"a@example.com;b@example.com\" is not an address",
+	                 "9: to: control characters are not allowed",
+	                 "10: to: control characters are not allowed",
+	                 "11: to: \"ops@example.com>\" is not an address",
+	                 "11: to: \"<ops@example.com\" is not an address",
+	                 "15: to: control characters are not allowed",
+	                 "15: to: \"+49 151 12345678\" is not a number such as +4930123456",
+	                 "16: from: control characters are not allowed");
+}
+
+/* The secrets mail and sms read: files only their owner reads (the config
+ * that names them may be readable by anyone), or the daemon's environment. */
+static void mail_and_sms_secret_files_others_may_read_are_refused(void **state)
+{
+	struct tmp *t = *state;
+	const char *path;
+
+	write_file(t, "smtp", 0640, "mailpass\n");
+	write_file(t, "token", 0604, "tok\n");
+	path = write_config(t,
+	                    "channel \"mail\" {\n"
+	                    "  type = mail  url = \"smtps://m.example.com\"  from = \"a@b.c\"\n"
+	                    "  to = \"d@e.f\"  user = tt  password_file = \"%s/smtp\"\n"
+	                    "}\n"
+	                    "channel \"sms\" {\n"
+	                    "  type = sms  provider = twilio  user = AC1  from = \"+15005550006\"\n"
+	                    "  to = \"+4915112345678\"  token_file = \"%s/token\"\n"
+	                    "}\n");
+	ASSERT_ERRORS_IN(t, path, "3: password_file @@/smtp is readable by others: chmod 600 it",
+	                 "7: token_file @@/token is readable by others: chmod 600 it");
+}
+
+static void environment_secrets_are_checked(void **state)
+{
+	struct tmp *t = *state;
+	char longer[1100];
+	const char *path;
+
+	memset(longer, 'x', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	setenv("TT_TEST_LONG", longer, 1);
+	setenv("TT_TEST_CTRL", "tok\r\nX-Evil: 1", 1);
+	path = write_config(t,
+	                    "channel \"mail\" {\n"
+	                    "  type = mail  url = \"smtps://m.example.com\"  from = \"a@b.c\"\n"
+	                    "  to = \"d@e.f\"  user = tt  password_env = \"TT_TEST_LONG\"\n"
+	                    "}\n"
+	                    "channel \"sms\" {\n"
+	                    "  type = sms  provider = twilio  user = AC1  from = \"+15005550006\"\n"
+	                    "  to = \"+4915112345678\"  token_env = \"TT_TEST_CTRL\"\n"
+	                    "}\n");
+	ASSERT_ERRORS_IN(
+	        t, path,
+	        "3: password_env: the environment variable TT_TEST_LONG is longer than 1024 bytes",
+	        "7: token_env: the environment variable TT_TEST_CTRL has control characters");
+	unsetenv("TT_TEST_LONG");
+	unsetenv("TT_TEST_CTRL");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -595,6 +1103,16 @@ int main(void)
 	        T(a_secret_written_inline_is_refused),
 	        T(a_v3_channel_reads_both_passphrases),
 	        T(mail_and_sms_channels_read_their_secrets),
+	        T(a_mail_channel_has_these_defaults),
+	        T(a_mail_channel_takes_every_option),
+	        T(an_sms_channel_takes_every_option),
+	        T(a_body_may_use_every_placeholder),
+	        T(every_mail_option_error_is_reported),
+	        T(every_sms_option_error_is_reported),
+	        T(every_rate_limit_group_wait_and_after_error_is_reported),
+	        T(addresses_and_numbers_that_could_inject_are_refused),
+	        T(mail_and_sms_secret_files_others_may_read_are_refused),
+	        T(environment_secrets_are_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
