@@ -13,8 +13,9 @@ const struct channel_ops *channel_ops_for(enum config_channel_type type)
 	case CONFIG_CHANNEL_SNMP:
 		return &channel_snmp_ops;
 	case CONFIG_CHANNEL_MAIL:
+		return &channel_mail_ops;
 	case CONFIG_CHANNEL_SMS:
-		break; /* not built yet: the daemon refuses such a config */
+		return &channel_sms_ops;
 	}
 	return NULL;
 }

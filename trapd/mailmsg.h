@@ -43,7 +43,7 @@
 
 #include "notice.h"
 
-#define MAILMSG_SUBJECT_CHARS 78 /* characters of the decoded subject, at most */
+#define MAILMSG_SUBJECT_CHARS 78  /* characters of the decoded subject, at most */
 #define MAILMSG_DIGEST_OUTPUT 100 /* characters of output per notice in a digest */
 
 /* Whether S is an address fit for an SMTP envelope and a header:

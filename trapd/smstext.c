@@ -205,8 +205,10 @@ bool smstext_fit(char *s, size_t size, unsigned max_segments)
 	ell = gsm >= ucs ? ELLIPSIS_GSM7 : ELLIPSIS_UCS2;
 	while (keep > 0 && s[keep - 1] == ' ')
 		keep--;
-	if (keep + strlen(ell) + 1 > size) /* SIZE too small for even the ellipsis */
-		keep = 0, ell = "";
+	if (keep + strlen(ell) + 1 > size) { /* SIZE too small for even the ellipsis */
+		keep = 0;
+		ell = "";
+	}
 	memcpy(s + keep, ell, strlen(ell) + 1);
 	return true;
 }
@@ -360,10 +362,10 @@ static void render_digest(const struct notice *const *n, size_t count, unsigned 
 			break;
 		used += (size_t)w;
 		if (i + 1 < count)
-			snprintf(full, sizeof(full), "%s; and %zu more", base, count - i - 1);
+			w = snprintf(full, sizeof(full), "%s; and %zu more", base, count - i - 1);
 		else
-			snprintf(full, sizeof(full), "%s", base);
-		if (!fits(full, max_segments, len))
+			w = snprintf(full, sizeof(full), "%s", base);
+		if (w < 0 || (size_t)w >= sizeof(full) || !fits(full, max_segments, len))
 			break;
 		memcpy(out, full, strlen(full) + 1);
 		shown = i + 1;
@@ -376,8 +378,8 @@ static void render_digest(const struct notice *const *n, size_t count, unsigned 
 	}
 }
 
-size_t smstext_render(const struct notice *const *n, size_t count, unsigned max_segments,
-                      char *out, size_t len)
+size_t smstext_render(const struct notice *const *n, size_t count, unsigned max_segments, char *out,
+                      size_t len)
 {
 	char full[SMSTEXT_MAX];
 
@@ -501,16 +503,22 @@ int smstext_encode(enum smstext_enc enc, const char *s, char *out, size_t len)
 	return writer_result(&w);
 }
 
+static bool is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
 /* The length of the placeholder name at T (just after a '{'), or 0 when T
- * does not start "name}". */
+ * does not start "name}" with NAME a C identifier (as config.c checks it). */
 static size_t placeholder_len(const char *t)
 {
 	size_t k = 0;
 
-	while ((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= 'A' && t[k] <= 'Z') ||
-	       (t[k] >= '0' && t[k] <= '9') || t[k] == '_')
+	if (!is_name_start(t[0]))
+		return 0;
+	while (is_name_start(t[k]) || (t[k] >= '0' && t[k] <= '9'))
 		k++;
-	return k > 0 && k <= 32 && t[k] == '}' ? k : 0;
+	return t[k] == '}' ? k : 0;
 }
 
 int smstext_expand(const char *tmpl, enum smstext_enc enc, const struct smstext_var *vars,
@@ -548,8 +556,7 @@ int smstext_expand(const char *tmpl, enum smstext_enc enc, const struct smstext_
 	return writer_result(&w);
 }
 
-int smstext_twilio_body(const char *to, const char *from, const char *text, char *out,
-                        size_t len)
+int smstext_twilio_body(const char *to, const char *from, const char *text, char *out, size_t len)
 {
 	const struct smstext_var vars[] = {{"to", to}, {"from", from}, {"text", text}};
 	char err[64];

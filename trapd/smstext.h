@@ -21,7 +21,7 @@
  * character boundary, never inside a UTF-8 sequence.
  *
  * Bodies.  smstext_expand() fills a template's placeholders, "{name}" with a
- * name of letters, digits and '_', each value encoded for where it goes:
+ * C identifier as the name, each value encoded for where it goes:
  * a JSON string's contents, an application/x-www-form-urlencoded value, a URL
  * path segment, or as is (a header line: no control characters allowed).
  * Any other '{' (as in a JSON object) is copied as is; a placeholder with a
@@ -67,8 +67,8 @@ bool smstext_fit(char *s, size_t size, unsigned max_segments);
 /* Write the text of the COUNT >= 1 notices N[] into OUT (of size LEN >= 16),
  * fitted to MAX_SEGMENTS as smstext_fit() does; a digest lists as many
  * notices as fit and ends with "and K more".  Returns strlen(OUT). */
-size_t smstext_render(const struct notice *const *n, size_t count, unsigned max_segments,
-                      char *out, size_t len);
+size_t smstext_render(const struct notice *const *n, size_t count, unsigned max_segments, char *out,
+                      size_t len);
 
 enum smstext_enc {
 	SMSTEXT_RAW,  /* as is; control characters refused (header lines) */
@@ -97,8 +97,7 @@ int smstext_expand(const char *tmpl, enum smstext_enc enc, const struct smstext_
                    size_t nvars, char *out, size_t len, char *err, size_t errlen);
 
 /* Twilio's form body "To=..&From=..&Body=.." (snprintf semantics). */
-int smstext_twilio_body(const char *to, const char *from, const char *text, char *out,
-                        size_t len);
+int smstext_twilio_body(const char *to, const char *from, const char *text, char *out, size_t len);
 
 /* The body placeholders of the http provider, in the order of the struct
  * smstext_var array smstext_body_vars() fills (SMSTEXT_NVARS entries). */

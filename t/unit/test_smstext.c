@@ -360,8 +360,9 @@ static void a_problem_says_what_and_when(void **state)
 	expect_render(&n, 1, "CRITICAL web01 disk /: full in 2d 3h (DISK_TREND CRITICAL - / 97%)");
 	n.time_left = 0;
 	n.previous = RULES_WARNING;
-	expect_render(&n, 1,
-	              "CRITICAL web01 disk / (was WARNING): full now (DISK_TREND CRITICAL - / 97%)");
+	expect_render(
+	        &n, 1,
+	        "CRITICAL web01 disk / (was WARNING): full now (DISK_TREND CRITICAL - / 97%)");
 	n.time_left = 90;
 	n.output[0] = '\0';
 	expect_render(&n, 1, "CRITICAL web01 disk / (was WARNING): full in 1m 30s");
@@ -392,8 +393,8 @@ static void other_kinds_are_one_short_line(void **state)
 
 static void a_long_output_is_cut_to_fit(void **state)
 {
-	struct notice n = make(NOTICE_PROBLEM, RULES_CRITICAL, "web01", "disk /", rep("x", 500),
-	                       -1);
+	struct notice n =
+	        make(NOTICE_PROBLEM, RULES_CRITICAL, "web01", "disk /", rep("x", 500), -1);
 	char out[SMSTEXT_MAX];
 	const struct notice *one = &n;
 
@@ -549,10 +550,14 @@ static void unknown_placeholders_are_refused(void **state)
 	                                sizeof(out), err, sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "unknown placeholder {txt}");
-	assert_int_equal(smstext_expand("{Text}", SMSTEXT_JSON, vars, 1, out, sizeof(out), err,
-	                                sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	        smstext_expand("{Text}", SMSTEXT_JSON, vars, 1, out, sizeof(out), err, sizeof(err)),
+	        -1);
 	assert_string_equal(err, "unknown placeholder {Text}");
+	assert_int_equal(
+	        smstext_expand("{_x9}", SMSTEXT_JSON, vars, 1, out, sizeof(out), err, sizeof(err)),
+	        -1);
+	assert_string_equal(err, "unknown placeholder {_x9}");
 	/* a token in a body is not a body placeholder */
 	assert_int_equal(smstext_expand("{token}", SMSTEXT_JSON, vars, 1, out, sizeof(out), err,
 	                                sizeof(err)),
@@ -565,9 +570,9 @@ static void other_braces_are_literal(void **state)
 	char out[256], err[128];
 
 	(void)state;
-	assert_true(smstext_expand("{\"msg\":{\"body\":\"{text}\"},\"a\":{},\"b\":\"{ }{-}{\"}{",
+	assert_true(smstext_expand("{\"msg\":{\"body\":\"{text}\"},\"a\":{},\"b\":\"{ }{-}{1}{\"}{",
 	                           SMSTEXT_JSON, vars, 1, out, sizeof(out), err, sizeof(err)) > 0);
-	assert_string_equal(out, "{\"msg\":{\"body\":\"x\\\"y\"},\"a\":{},\"b\":\"{ }{-}{\"}{");
+	assert_string_equal(out, "{\"msg\":{\"body\":\"x\\\"y\"},\"a\":{},\"b\":\"{ }{-}{1}{\"}{");
 }
 
 static void header_values_take_the_token_raw(void **state)
@@ -580,8 +585,8 @@ static void header_values_take_the_token_raw(void **state)
 	assert_true(smstext_expand("Authorization: Bearer {token}", SMSTEXT_RAW, ok, 1, out,
 	                           sizeof(out), err, sizeof(err)) > 0);
 	assert_string_equal(out, "Authorization: Bearer abc/123+==");
-	assert_int_equal(smstext_expand("X-Key: {token}", SMSTEXT_RAW, bad, 1, out, sizeof(out), err,
-	                                sizeof(err)),
+	assert_int_equal(smstext_expand("X-Key: {token}", SMSTEXT_RAW, bad, 1, out, sizeof(out),
+	                                err, sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "the value of {token} holds a control character");
 }
