@@ -397,7 +397,12 @@ static void deliver_batching(struct daemon *d, struct dest *t, int64_t now)
 	items = calloc(DAEMON_BATCH_MAX, sizeof(*items));
 	if (items == NULL)
 		return;
-	n = outbox_due(t->ob, now, items, t->failures > 0 ? 1 : DAEMON_BATCH_MAX);
+	if (t->failures > 0) { /* strict order: only the head, when it is due */
+		items[0] = outbox_first(t->ob);
+		n = items[0] != NULL && !items[0]->busy && items[0]->next_at <= now;
+	} else {
+		n = outbox_due(t->ob, now, items, DAEMON_BATCH_MAX);
+	}
 	tokens = bucket_tokens(t, now);
 	if (n == 0 || tokens < 1 ||
 	    (cc->group_wait > 0 && (double)(now - items[0]->created) < cc->group_wait)) {
@@ -428,9 +433,16 @@ static bool deliver_dest(struct daemon *d, struct dest *t, int64_t now)
 	}
 	if (t->nflight >= room)
 		return false;
+	if (t->failures > 0) { /* strict order: only the head, when it is due */
+		struct outbox_item *head = outbox_first(t->ob);
+
+		if (head != NULL && !head->busy && head->next_at <= now)
+			deliver_message(d, t, &head, 1);
+		return false;
+	}
 	want = room - t->nflight < DAEMON_BURST ? room - t->nflight : DAEMON_BURST;
 	n = outbox_due(t->ob, now, items, want);
-	/* A failing destination gets one attempt per round, even when
+	/* A destination that starts failing stops for this round, even when
 	 * attempts fail at once. */
 	for (size_t i = 0; i < n; i++) {
 		deliver_message(d, t, &items[i], 1);

@@ -9,8 +9,9 @@
  *        is handed to its channel; the outcome removes it, reschedules it
  *        with backoff, or moves it to the dead letters.
  *
- * A destination that failed gets one attempt at a time until it works again,
- * so a dead SNMP manager costs one timeout per retry, not one per pending
+ * A destination that failed gets one attempt at a time, always of its oldest
+ * waiting notification (when its backoff allows), until it works again: so
+ * a dead SNMP manager costs one timeout per retry, not one per pending
  * notification, and order is kept.  The service table is saved at the end of
  * a round that produced events, and at least every DAEMON_SAVE_EVERY seconds
  * while it changes, by a forked child (the loop never waits for the disk);

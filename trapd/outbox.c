@@ -1329,6 +1329,19 @@ size_t outbox_due(struct outbox *o, int64_t now, struct outbox_item **items, siz
 	return k;
 }
 
+struct outbox_item *outbox_first(struct outbox *o)
+{
+	for (size_t i = o->first; i < o->nslot; i++) {
+		const struct slot *s = &o->slot[i];
+
+		if (s->seq > o->durable_seq)
+			break;
+		if (s->e != NULL)
+			return &s->e->item;
+	}
+	return NULL;
+}
+
 int outbox_busy(struct outbox *o, const char *id, bool busy)
 {
 	char err[128];

@@ -153,6 +153,11 @@ int outbox_sync(struct outbox *o, char *err, size_t errlen);
  * until that item is done or dead, or the outbox closed.  Returns how many. */
 size_t outbox_due(struct outbox *o, int64_t now, struct outbox_item **items, size_t max);
 
+/* The oldest pending item that is durable, due or not (busy or not), or
+ * NULL: the head of the queue, for a caller that keeps strict order while
+ * a destination fails. */
+struct outbox_item *outbox_first(struct outbox *o);
+
 /* Mark ID as being delivered (BUSY) or not: outbox_due skips busy items, so
  * a caller with sends in flight can ask for more.  Memory only: after a
  * restart nothing is busy.  Returns 0, or -1 when ID is not pending. */

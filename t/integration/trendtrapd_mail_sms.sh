@@ -63,10 +63,12 @@ defaults { sustain_count = 1  recover_count = 1  renotify = \"0\"  flap_high = 0
            stale_after = \"never\" }
 channel \"mail\" { $MAILCH  to = {\"ops@example.org\"} }
 channel \"digest\" { $MAILCH  to = {\"oncall@example.org\"}  rate_limit = \"5/1h\" }
+channel \"grouped\" { $MAILCH  to = {\"team@example.org\"}  group_wait = \"2s\" }
 channel \"sms\" { type = \"sms\"  provider = \"http\"  url = \"http://127.0.0.1:$P_SMS/send\"
                 to = {\"+4915112345678\"} }
 route { match_service = \"disk*\"  channels = {\"mail\", \"sms\"} }
 route { match_service = \"burst*\"  channels = {\"digest\"} }
+route { match_service = \"grp*\"  channels = {\"grouped\"} }
 "
 ttd_start || exit 1
 
@@ -168,6 +170,16 @@ ok '[ $# -le 5 ]' "500 problems at 5 per hour: $# messages"
 names=$(for f in $msgs; do body "$f"; done | grep -Eo 'burst[0-9]+' | sort -u | wc -l | tr -d ' ')
 is "$names" 500 "which together name all 500"
 like "$(for f in $msgs; do hdr "$f" Subject; done | tail -1)" "notifications" "the last one is a digest"
+
+# ---- group_wait: problems that start close together go as one message ------------
+mb=$(nmail)
+for i in 1 2 3; do submit web05 grp$i 2 "GRP$i CRITICAL"; sleep 0.3; done
+wait_log "grouped:0: .*delivered \(3 notifications\)" 1 10
+sleep 0.5
+is "$(($(nmail) - mb))" 1 "three problems within group_wait: one message"
+g=$(mails | tail -1)
+is "$(for n in 1 2 3; do body "$g" | grep -c "grp$n"; done | tr '\n' ' ')" "1 1 1 " "naming each of them"
+is "$(hdr "$g" To)" "team@example.org" "to the group's recipient"
 
 # ---- SMS gateway: 429 with Retry-After is honoured ----------------------------
 sb=$(nsms)

@@ -345,6 +345,7 @@ static void test_busy_items_are_skipped(void **state)
 	assert_int_equal(outbox_due(f->o, T0, it, 8), 2);
 	assert_string_equal(it[0]->id, a);
 	assert_int_equal(outbox_busy(f->o, "0-1", true), -1);
+	assert_string_equal(outbox_first(f->o)->id, a); /* the head, busy or not */
 	assert_int_equal(outbox_count(f->o), 3);
 	reopen(f); /* busy is not kept */
 	assert_int_equal(outbox_due(f->o, T0, it, 8), 3);
