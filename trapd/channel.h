@@ -82,6 +82,17 @@ extern const struct channel_ops channel_snmp_ops;
 extern const struct channel_ops channel_mail_ops;
 extern const struct channel_ops channel_sms_ops;
 
+/* Log through ENV (a channel's only way to speak). */
+__attribute__((format(printf, 3, 4))) static inline void channel_log(const struct channel_env *env,
+                                                                     int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	env->log(env->log_arg, prio, fmt, ap);
+	va_end(ap);
+}
+
 /* The ops for a config channel type, or NULL when not built in. */
 const struct channel_ops *channel_ops_for(enum config_channel_type type);
 

@@ -43,15 +43,6 @@ static const char *log_dest_name(void *state, size_t dest)
 	return ((struct log_channel *)state)->name;
 }
 
-static void log_say(const struct channel_env *env, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	env->log(env->log_arg, LOG_NOTICE, fmt, ap);
-	va_end(ap);
-}
-
 static int log_send(void *state, size_t dest, const char *id, const struct notice *const *n,
                     size_t count, char *err, size_t errlen)
 {
@@ -61,11 +52,11 @@ static int log_send(void *state, size_t dest, const char *id, const struct notic
 	(void)err;
 	(void)errlen;
 	for (size_t i = 0; i < count; i++)
-		log_say(ch->env, "notify %s: %s %s/%s %s (was %s) event %llu: %s%s", ch->name,
-		        notice_kind_name(n[i]->kind), n[i]->host, n[i]->service,
-		        rules_state_name(n[i]->state), rules_state_name(n[i]->previous),
-		        (unsigned long long)n[i]->id, n[i]->output,
-		        count > 1 ? " (in a group)" : "");
+		channel_log(ch->env, LOG_NOTICE, "notify %s: %s %s/%s %s (was %s) event %llu: %s%s",
+		            ch->name, notice_kind_name(n[i]->kind), n[i]->host, n[i]->service,
+		            rules_state_name(n[i]->state), rules_state_name(n[i]->previous),
+		            (unsigned long long)n[i]->id, n[i]->output,
+		            count > 1 ? " (in a group)" : "");
 	ch->env->done(ch->env->done_arg, id, CHANNEL_DELIVERED, 0, "");
 	return 0;
 }

@@ -68,18 +68,6 @@ struct mail_channel {
 	long connect_ms, timeout_ms;
 };
 
-static void env_log(const struct channel_env *env, int prio, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void env_log(const struct channel_env *env, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	env->log(env->log_arg, prio, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- open and close ------------------------------------------------------ */
 
 static void channel_free(struct mail_channel *ch)
@@ -374,11 +362,11 @@ static void on_transfer_done(void *arg, void *easy, int curlcode)
 		;
 	*pp = s->next;
 	result = judge(s, (CURLcode)curlcode, reason, sizeof(reason));
-	env_log(env, LOG_DEBUG, "mail %s: %s to %s: %s%s", ch->name, s->id, ch->to[s->dest],
-	        result == CHANNEL_DELIVERED ? "delivered"
-	        : result == CHANNEL_DEAD    ? "refused: "
-	                                    : "failed: ",
-	        reason);
+	channel_log(env, LOG_DEBUG, "mail %s: %s to %s: %s%s", ch->name, s->id, ch->to[s->dest],
+	            result == CHANNEL_DELIVERED ? "delivered"
+	            : result == CHANNEL_DEAD    ? "refused: "
+	                                        : "failed: ",
+	            reason);
 	snprintf(id, sizeof(id), "%s", s->id);
 	send_free(s);
 	/* Last: done may send again, or close the channel. */
@@ -421,8 +409,8 @@ static int mail_send(void *state, size_t dest, const char *id, const struct noti
 	}
 	s->next = ch->sends;
 	ch->sends = s;
-	env_log(ch->env, LOG_DEBUG, "mail %s: sending %s to %s (%zu notices, %zu bytes)", ch->name,
-	        id, ch->to[dest], count, s->len);
+	channel_log(ch->env, LOG_DEBUG, "mail %s: sending %s to %s (%zu notices, %zu bytes)",
+	            ch->name, id, ch->to[dest], count, s->len);
 	return 0;
 }
 

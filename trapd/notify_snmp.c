@@ -225,18 +225,6 @@ struct snmp_channel {
 static bool netsnmp_ready;
 static struct snmp_channel *log_channel;
 
-static void env_log(const struct channel_env *env, int prio, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void env_log(const struct channel_env *env, int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	env->log(env->log_arg, prio, fmt, ap);
-	va_end(ap);
-}
-
 static void ch_log(const struct snmp_channel *ch, int prio, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -248,7 +236,7 @@ static void ch_log(const struct snmp_channel *ch, int prio, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	env_log(ch->env, prio, "snmp channel %s: %s", ch->name, msg);
+	channel_log(ch->env, prio, "snmp channel %s: %s", ch->name, msg);
 }
 
 /* ---- net-snmp, once per process --------------------------------------------- */

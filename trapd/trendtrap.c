@@ -617,15 +617,21 @@ static char *join_words(char **args)
 	return s;
 }
 
-static int cmd_silence_add(const struct invocation *inv, char **args)
+/* COMMAND;PATTERN[;WORD];COMMENT with the COMMENT the remaining ARGS joined:
+ * "silence add PATTERN DURATION COMMENT..." and "ack PATTERN COMMENT...".
+ * The daemon's answer text is printed. */
+static int ask_with_comment(const struct invocation *inv, const char *command, char **args,
+                            const char *word_name)
 {
-	char *comment = join_words(args + 2), *line = NULL, text[1024];
+	char **rest = args + (word_name != NULL ? 2 : 1);
+	char *comment = join_words(rest), *line = NULL, text[1024];
 	int rc = EXIT_FAILURE;
 
 	if (comment != NULL && field_ok("PATTERN", args[0], false) &&
-	    field_ok("DURATION", args[1], false) && field_ok("COMMENT", comment, true)) {
-		if (asprintf(&line, "TRENDTRAP_SILENCE_ADD;%s;%s;%s\n", args[0], args[1], comment) <
-		    0)
+	    (word_name == NULL || field_ok(word_name, args[1], false)) &&
+	    field_ok("COMMENT", comment, true)) {
+		if (asprintf(&line, "%s;%s%s%s;%s\n", command, args[0], word_name ? ";" : "",
+		             word_name ? args[1] : "", comment) < 0)
 			line = NULL;
 		rc = line ? ask(inv, line, print_data, NULL, text, sizeof(text))
 		          : error("out of memory");
@@ -635,6 +641,11 @@ static int cmd_silence_add(const struct invocation *inv, char **args)
 	free(line);
 	free(comment);
 	return rc;
+}
+
+static int cmd_silence_add(const struct invocation *inv, char **args)
+{
+	return ask_with_comment(inv, "TRENDTRAP_SILENCE_ADD", args, "DURATION");
 }
 
 /* Before the first silence, and at the end if there was none: the header. */
@@ -691,21 +702,7 @@ static int cmd_test_trap(const struct invocation *inv, char **args)
 
 static int cmd_ack(const struct invocation *inv, char **args)
 {
-	char *comment = join_words(args + 1), *line = NULL, text[1024];
-	int rc = EXIT_FAILURE;
-
-	if (comment != NULL && field_ok("PATTERN", args[0], false) &&
-	    field_ok("COMMENT", comment, true)) {
-		if (asprintf(&line, "TRENDTRAP_ACK;%s;%s\n", args[0], comment) < 0)
-			line = NULL;
-		rc = line ? ask(inv, line, print_data, NULL, text, sizeof(text))
-		          : error("out of memory");
-	}
-	if (rc == 0)
-		puts(text);
-	free(line);
-	free(comment);
-	return rc;
+	return ask_with_comment(inv, "TRENDTRAP_ACK", args, NULL);
 }
 
 static const struct command commands[] = {
