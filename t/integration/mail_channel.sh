@@ -9,10 +9,10 @@
 # failures: wrong password, 451 -> RETRY; 550 to RCPT, 554 to the message ->
 # DEAD; server down, not accepting, or mute -> RETRY within the connect
 # timeout; close() abandons a send without an outcome.
-# Driven through t/helpers/sendmail_notice (config_load -> channel -> loop).
+# Driven through t/helpers/sendnotice (config_load -> channel -> loop).
 . "$(dirname "$0")/../lib.sh"
 
-SEND=${SENDMAIL_NOTICE:-$TOP/t/helpers/sendmail_notice} # override: e.g. an ASan build
+SEND=${SENDNOTICE:-$TOP/t/helpers/sendnotice} # override: e.g. an ASan build
 SINK=$TOP/t/helpers/smtp_sink.py
 PY=/usr/bin/python3
 if [ ! -x "$SEND" ]; then
@@ -154,10 +154,11 @@ OUT=""
 RC=0
 ERR=""
 MS=0
-# send CHANNEL ARGS...: one sendmail_notice run; sets OUT, ERR, RC and MS
+# send CHANNEL ARGS...: one sendnotice run; sets OUT, ERR, RC and MS.  --raw:
+# texts go to the channel as given, control characters included: it must cope.
 send() {
 	t0=$(date +%s%3N)
-	OUT=$(TRENDTRAP_NOW=1700000100 "$SEND" "$CONF" "$@" 2>"$T/stderr")
+	OUT=$(TRENDTRAP_NOW=1700000100 "$SEND" "$CONF" "$@" --raw 2>"$T/stderr")
 	RC=$?
 	MS=$(($(date +%s%3N) - t0))
 	ERR=$(cat "$T/stderr")
@@ -312,7 +313,7 @@ is "$(envelope smtps 1)" "alerts@example.com -> ops@example.org tls=True auth=al
 
 # ---- TLS required and verified ------------------------------------------------------
 send notls --id 90
-like "$OUT" '^retry 90: .*STARTTLS' "no STARTTLS offered: RETRY, plaintext refused"
+like "$OUT" '^retry 90 after=0: .*STARTTLS' "no STARTTLS offered: RETRY, plaintext refused"
 is "$(count plain)" 0 "no STARTTLS offered: nothing received"
 send cleartext --id 91
 is "$OUT" "delivered 91" 'tls = "none": delivered in clear, as configured'
@@ -320,19 +321,19 @@ is "$(envelope plain 1)" "alerts@example.com -> ops@example.org tls=False auth=N
 	'tls = "none": no TLS, no AUTH'
 N0=$(count tls)
 send otherca --id 92
-like "$OUT" '^retry 92: SSL certificate problem' "a certificate from another CA: RETRY"
+like "$OUT" '^retry 92 after=0: SSL certificate problem' "a certificate from another CA: RETRY"
 send systemca --id 93
-like "$OUT" '^retry 93: SSL certificate problem' "a self-signed certificate, system CAs: RETRY"
+like "$OUT" '^retry 93 after=0: SSL certificate problem' "a self-signed certificate, system CAs: RETRY"
 is "$(count tls)" "$N0" "unverified servers: nothing sent"
 
 # ---- refusals --------------------------------------------------------------------------
 send badpass --id 100
-like "$OUT" '^retry 100: .*535' "wrong password (535): RETRY, with the SMTP code"
+like "$OUT" '^retry 100 after=0: .*535' "wrong password (535): RETRY, with the SMTP code"
 ok "! printf '%s' \"\$OUT\$ERR\" | grep -q -e s3cret -e not-the-password" \
 	"wrong password: no password in the reason or the log"
 send mixed --id 110
 is "$(printf '%s\n' "$OUT" | sed 's/: .*//' | sort | tr '\n' ' ')" \
-	"dead 110/2 dead 110/3 delivered 110/0 retry 110/1 " \
+	"dead 110/2 dead 110/3 delivered 110/0 retry 110/1 after=0 " \
 	"451 to RCPT: RETRY; 550 to RCPT: DEAD; 554 to the message: DEAD; the others delivered"
 like "$(printf '%s\n' "$OUT" | grep '^retry 110/1')" '451 to RCPT: 451 4\.3\.0 try again later' \
 	"451: the reason has the code, the command and the server's text"
@@ -344,13 +345,13 @@ is "$RC" 1 "refusals: exit 1"
 
 # ---- servers that are not there ---------------------------------------------------------
 send down --id 120
-like "$OUT" "^retry 120: .*(Couldn't connect|Connection refused)" "server down: RETRY"
+like "$OUT" "^retry 120 after=0: .*(Couldn't connect|Connection refused)" "server down: RETRY"
 ok "[ $MS -lt 1500 ]" "server down: at once (${MS} ms)"
 send noaccept --id 121
-like "$OUT" '^retry 121: .*(timed out|Timeout)' "server not accepting: RETRY"
+like "$OUT" '^retry 121 after=0: .*(timed out|Timeout)' "server not accepting: RETRY"
 ok "[ $MS -ge 1800 ] && [ $MS -lt 4500 ]" "server not accepting: after the 2 s connect timeout (${MS} ms)"
 send mute --id 122
-like "$OUT" '^retry 122: .*(timed out|Timeout)' "server silent: RETRY"
+like "$OUT" '^retry 122 after=0: .*(timed out|Timeout)' "server silent: RETRY"
 ok "[ $MS -ge 1800 ] && [ $MS -lt 4500 ]" "server silent: after the 2 s connect timeout (${MS} ms)"
 
 # ---- close() abandons -------------------------------------------------------------------

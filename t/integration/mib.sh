@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 MIB=$TOP/etc/mibs/TRENDTRAP-MIB.txt
-SEND=$TOP/t/helpers/sendnotice
+SEND=${SENDNOTICE:-$TOP/t/helpers/sendnotice} # override: e.g. an ASan build
 STD=${TRENDTRAP_STD_MIBS:-/usr/local/share/trendtrap/std-mibs}
 NETSNMP_MIBS=/usr/share/snmp/mibs # NET-SNMP-MIB (netSnmpExperimental), Debian's libsnmp-base
 for tool in smilint snmptranslate; do

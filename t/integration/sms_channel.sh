@@ -12,10 +12,10 @@
 # channel closed with a request in flight says nothing; HTTPS verified
 # against ca_file (an unknown CA or another name: retry); max_segments 2
 # (153 + 153 septets, 67 + 67 UCS-2 units); a digest; the token never logged.
-# Driven through t/helpers/sendsms (config_load -> channel_sms_ops -> loop).
+# Driven through t/helpers/sendnotice (config_load -> channel_sms_ops -> loop).
 . "$(dirname "$0")/../lib.sh"
 
-SEND=${SENDSMS:-$TOP/t/helpers/sendsms} # SENDSMS: e.g. a build with sanitizers
+SEND=${SENDNOTICE:-$TOP/t/helpers/sendnotice} # override: e.g. an ASan build
 SINK=$TOP/t/helpers/sms_sink.py
 if [ ! -x "$SEND" ]; then
 	echo "Bail out! $SEND is not built (make tests)"
@@ -145,7 +145,7 @@ EOF
 OUT=""
 RC=0
 ERR=""
-# send CHANNEL ARGS...: one sendsms run; sets OUT, ERR and RC
+# send CHANNEL ARGS...: one sendnotice run; sets OUT, ERR and RC
 send() {
 	OUT=$("$SEND" "$CONF" "$@" 2>"$T/stderr")
 	RC=$?
@@ -195,7 +195,7 @@ answer() {
 # ---- twilio --------------------------------------------------------------------
 send tw --id 1
 is "$OUT" "delivered 1" "twilio: delivered (201)"
-is "$RC" 0 "twilio: sendsms exits 0"
+is "$RC" 0 "twilio: sendnotice exits 0"
 arrived 1 "twilio"
 is "$(req $K 'r["method"] + " " + r["path"]')" \
 	"POST /2010-04-01/Accounts/$SID/Messages.json" \
@@ -275,7 +275,7 @@ answer "429 7"
 send tw --id 10
 is "$OUT" 'retry 10 after=7: gateway answered 429 Too Many Requests: {"code": 20429, "message": "Too Many Requests", "status": 429}' \
 	"429 with Retry-After: 7 -> retry after 7 s, with the gateway's reason"
-is "$RC" 1 "429: sendsms exits 1"
+is "$RC" 1 "429: sendnotice exits 1"
 arrived 1 "429"
 
 answer "503 $(LC_ALL=C date -u -d '@'$(($(date +%s) + 120)) '+%a, %d %b %Y %H:%M:%S GMT')"
@@ -315,7 +315,7 @@ arrived 1 "after the errors"
 send down --id 17
 like "$OUT" '^retry 17 after=0: no answer from the gateway: .*(onnect|refused)' \
 	"gateway down -> retry"
-is "$RC" 1 "gateway down: sendsms exits 1"
+is "$RC" 1 "gateway down: sendnotice exits 1"
 arrived 0 "gateway down"
 
 answer "sleep 3"
@@ -327,8 +327,8 @@ arrived 1 "a slow gateway"
 answer "sleep 3"
 send tw --id 19 --timeout 1
 is "$OUT" "" "closed with a request in flight: no outcome (it stays in the outbox)"
-like "$ERR" '1 outcome\(s\) missing' "closed with a request in flight: sendsms says so"
-is "$RC" 1 "closed with a request in flight: sendsms exits 1"
+like "$ERR" '1 outcome\(s\) missing' "closed with a request in flight: sendnotice says so"
+is "$RC" 1 "closed with a request in flight: sendnotice exits 1"
 arrived 1 "closed with a request in flight"
 
 # ---- TLS -------------------------------------------------------------------------
@@ -378,7 +378,7 @@ arrived 0 "a placeholder in the url"
 send tw --id 41 -v
 is "$RC" 0 "verbose: delivered"
 arrived 1 "verbose"
-like "$ERR" 'sendsms: sms tw: POST' "verbose: the channel logs its requests"
+like "$ERR" 'sendnotice: sms tw: POST' "verbose: the channel logs its requests"
 ok "! grep -F -e '$TOKEN' '$T/stderr'" "the token is never logged"
 
 done_testing
