@@ -930,10 +930,13 @@ static void status_service(struct svc *s, void *arg)
 
 	format_time(r->state != RULES_OK ? r->breach_since : 0, since, sizeof(since));
 	format_time(r->nhist > 0 ? r->last_result : 0, last, sizeof(last));
-	server_reply(c, "+%s\t%s\t%s\t%s\t%s%s%s\t%s\t%s\t%s", s->host, s->service,
+	bool acked = r->problem_id != 0 && s->acked_problem_id == r->problem_id;
+
+	server_reply(c, "+%s\t%s\t%s\t%s\t%s%s%s%s\t%s\t%s\t%s", s->host, s->service,
 	             rules_state_name(s->last), rules_state_name(r->state),
-	             r->notified != RULES_OK ? "notified" : "-", r->flapping ? ",flapping" : "",
-	             r->stale ? ",stale" : "", since, last, s->output ? s->output : "");
+	             r->notified != RULES_OK ? "notified" : "-", acked ? ",acked" : "",
+	             r->flapping ? ",flapping" : "", r->stale ? ",stale" : "", since, last,
+	             s->output ? s->output : "");
 }
 
 static void status_dests(struct daemon *d, struct server_conn *c)

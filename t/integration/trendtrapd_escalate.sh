@@ -25,6 +25,7 @@ is "$(ops "problem web/esc1") $(pager "problem web/esc1")" "1 0" "a problem goes
 out=$(tt ack 'web/esc2' "looking into it")
 is "$out" "1 acknowledged" "trendtrap ack acknowledges the open problem"
 like "$(tt ack 'nosuch/*' x 2>&1)" "no open problem matches" "an ack that matches nothing says so"
+like "$(tt status | grep '^web	esc2	')" "	notified,acked	" "status shows the acknowledgement"
 wait_log "notify pager: problem web/esc1 CRITICAL" 1 8
 is "$(pager "problem web/esc1")" 1 "unacknowledged for 3s: escalated to the pager"
 like "$(grep 'escalated after' "$T/ttd.log")" "web/esc1: problem CRITICAL escalated after [3-9]s" "the log says so"
