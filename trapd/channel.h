@@ -50,6 +50,9 @@ struct channel_env {
 
 struct channel_ops {
 	const char *type; /* "log", "snmp", ... as in the config */
+	size_t window;    /* messages in flight per destination; 0: the daemon's
+	                     DAEMON_DEST_WINDOW.  1 keeps a destination's order
+	                     strict and its connection single (mail, sms). */
 
 	/* Open CC (already validated by config_load) with ENV, which outlives the
 	 * channel.  Returns 0 with *STATE set, or -1 with ERR set. */

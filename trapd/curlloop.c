@@ -183,6 +183,12 @@ struct curlloop *curlloop_new(struct loop *l)
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* A few connections per server, reused; a burst must not open one per
+	 * transfer (listen queues overflow, descriptors run out), nor leave
+	 * hundreds idle in the cache afterwards. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	                  (long)CURLLOOP_MAX_HOST_CONNECTIONS);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)CURLLOOP_MAX_HOST_CONNECTIONS);
 	return c;
 }
 

@@ -16,6 +16,8 @@
 
 #include "loop.h"
 
+#define CURLLOOP_MAX_HOST_CONNECTIONS 4 /* open at once per server, and kept idle in all */
+
 struct curlloop;
 
 /* A transfer ended: EASY (a CURL *) is no longer in the multi handle and may

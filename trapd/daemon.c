@@ -424,7 +424,8 @@ static void deliver_batching(struct daemon *d, struct dest *t, int64_t now)
 static bool deliver_dest(struct daemon *d, struct dest *t, int64_t now)
 {
 	struct outbox_item *items[DAEMON_BURST];
-	size_t room = (t->failures > 0 ? 1 : DAEMON_DEST_WINDOW), want;
+	size_t window = t->chan->ops->window ? t->chan->ops->window : DAEMON_DEST_WINDOW;
+	size_t room = (t->failures > 0 ? 1 : window), want;
 	size_t n;
 
 	if (t->chan->cc->rate_count > 0 || t->chan->cc->group_wait > 0) {

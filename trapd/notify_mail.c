@@ -416,6 +416,7 @@ static int mail_send(void *state, size_t dest, const char *id, const struct noti
 
 const struct channel_ops channel_mail_ops = {
         .type = "mail",
+        .window = 1,
         .open = mail_open,
         .ndest = mail_ndest,
         .dest_name = mail_dest_name,

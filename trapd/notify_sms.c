@@ -615,6 +615,7 @@ static void sms_close(void *state)
 
 const struct channel_ops channel_sms_ops = {
         .type = "sms",
+        .window = 1,
         .open = sms_open,
         .ndest = sms_ndest,
         .dest_name = sms_dest_name,

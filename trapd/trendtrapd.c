@@ -48,7 +48,7 @@ static const char usage_text[] =
         "Usage: trendtrapd [-f FILE] [-d] [-n] [-v]\n"
         "\n"
         "Turn check results into notifications of sustained problems: SNMP traps and\n"
-        "informs (and a log channel), durable across restarts.\n"
+        "informs, e-mail and SMS (and a log channel), durable across restarts.\n"
         "\n"
         "  -f FILE        the configuration (default " TT_SYSCONFDIR "/trendtrapd.conf)\n"
         "  -d             stay in the foreground and log to stderr (default: detach,\n"

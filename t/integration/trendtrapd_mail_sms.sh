@@ -158,6 +158,20 @@ ok '[ "$n" -ge 1 ] && [ "$n" -le 2 ]' "after kill -9 and a restart the pending m
 n=$(sms_texts | grep -c "web02 disk4")
 ok '[ "$n" -ge 1 ] && [ "$n" -le 2 ]' "and so does the pending SMS ($n times)"
 
+# ---- order: problems and recoveries queued together arrive in order -----------
+mb=$(nmail)
+awk 'BEGIN { for (i = 1; i <= 20; i++)
+	printf "PROCESS_SERVICE_CHECK_RESULT;web06;disk-o%d;2;O%d CRITICAL\nPROCESS_SERVICE_CHECK_RESULT;web06;disk-o%d;0;O%d OK\n", i, i, i, i }' |
+	tt submit -
+wait_mail $((mb + 40)) 30
+bad=0
+for i in $(seq 1 20); do
+	order=$(for f in $(mails | tail -n +$((mb + 1))); do hdr "$f" Subject; done |
+		grep "web06 disk-o$i\b" | cut -d' ' -f1 | tr '\n' ' ')
+	[ "$order" = "[CRITICAL] [RECOVERY] " ] || bad=$((bad + 1))
+done
+is "$bad" 0 "20 problems with their recoveries: each recovery arrives after its problem"
+
 # ---- a burst of 500 problems through rate_limit 5/1h --------------------------
 mb=$(nmail)
 awk 'BEGIN { for (i = 1; i <= 500; i++) printf "PROCESS_SERVICE_CHECK_RESULT;web03;burst%d;2;BURST%d CRITICAL\n", i, i }' |
