@@ -121,7 +121,8 @@ static int parse_mount_line(char *line, struct fs_mount *m)
 	m->type = strdup(f[sep + 1]);
 	m->source = strdup(f[sep + 2]);
 	m->dev = (unsigned)makedev(maj, min);
-	m->readonly = has_option(f[5], "ro") || has_option(f[sep + 3], "ro");
+	m->readonly = has_option(f[sep + 3], "ro");
+	m->bind = strcmp(f[3], "/") != 0;
 	if (m->dir == NULL || m->type == NULL || m->source == NULL) {
 		free(m->dir);
 		free(m->type);

@@ -17,7 +17,10 @@ struct fs_mount {
 	char *type;    /* "ext4", "nfs4", "fuse.sshfs" */
 	char *source;  /* "/dev/vda1", "server:/export" */
 	unsigned dev;  /* makedev(major, minor) of the mounted filesystem */
-	bool readonly; /* mounted read-only */
+	bool readonly; /* the filesystem itself is read-only (its superblock options):
+	                  a mount made read-only only for this view (a read-only
+	                  bind, systemd's ProtectSystem=) still counts as writable */
+	bool bind;     /* it shows a subdirectory of its filesystem (a bind mount) */
 };
 
 struct fs_table {

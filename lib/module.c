@@ -52,9 +52,19 @@ void *module_open(const struct module_spec *m, const void **ops, char *path, siz
 	module_path(m, path, pathlen);
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (dl == NULL) {
+		const char *env = getenv(m->env);
+
 		why = dlerror();
-		errbuf_fail(err, errlen, "cannot load the %s module: %s (set %s to its path)",
-		            m->what, why != NULL ? why : path, m->env);
+		if ((env == NULL || env[0] == '\0') && m->installed != NULL &&
+		    access(path, F_OK) != 0)
+			/* Neither installed nor beside the program: name the
+			 * installed place, where it belongs. */
+			errbuf_fail(err, errlen,
+			            "cannot load the %s module: %s is missing (set %s to its path)",
+			            m->what, m->installed, m->env);
+		else
+			errbuf_fail(err, errlen, "cannot load the %s module: %s (set %s to its path)",
+			            m->what, why != NULL ? why : path, m->env);
 		return NULL;
 	}
 	*ops = dlsym(dl, m->symbol);

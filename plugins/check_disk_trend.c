@@ -254,9 +254,13 @@ static size_t pick_targets(const struct disk_opts *o, const struct fs_table *mt,
 		if (!already(t, n, &mt->m[idx]))
 			t[n++].m = &mt->m[idx];
 	}
-	for (size_t i = 0; o->all && i < mt->n && n < MAX_TARGETS; i++)
-		if (wanted_by_all(o, &mt->m[i]) && !already(t, n, &mt->m[i]))
-			t[n++].m = &mt->m[i];
+	/* A filesystem's own mount first, so that its bind mounts elsewhere
+	 * (same device) do not stand for it. */
+	for (int binds = 0; o->all && binds <= 1; binds++)
+		for (size_t i = 0; i < mt->n && n < MAX_TARGETS; i++)
+			if (mt->m[i].bind == binds && wanted_by_all(o, &mt->m[i]) &&
+			    !already(t, n, &mt->m[i]))
+				t[n++].m = &mt->m[i];
 	return n;
 }
 

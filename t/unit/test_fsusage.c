@@ -23,7 +23,7 @@ static void reads_every_mount_with_type_source_and_device(void **state)
 
 	(void)state;
 	assert_int_equal(fsusage_read_mounts(FIXTURE, &t, err, sizeof(err)), 0);
-	assert_int_equal(t.n, 12);
+	assert_int_equal(t.n, 13);
 	assert_string_equal(t.m[4].dir, "/");
 	assert_string_equal(t.m[4].type, "ext4");
 	assert_string_equal(t.m[4].source, "/dev/vda");
@@ -53,6 +53,22 @@ static void sees_read_only_mounts(void **state)
 	assert_true(t.m[7].readonly);  /* squashfs snap */
 	assert_true(t.m[9].readonly);  /* /backup ro */
 	assert_false(t.m[5].readonly); /* /var */
+	/* Read-only for this mount only (a read-only bind, systemd's
+	 * ProtectSystem=strict) on a writable filesystem: still watched. */
+	assert_false(t.m[12].readonly); /* /usr */
+	fsusage_free_mounts(&t);
+}
+
+static void sees_bind_mounts(void **state)
+{
+	struct fs_table t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(fsusage_read_mounts(FIXTURE, &t, err, sizeof(err)), 0);
+	assert_true(t.m[6].bind);  /* /srv/log shows /log of /dev/vdb */
+	assert_false(t.m[5].bind); /* /var is /dev/vdb's root */
+	assert_false(t.m[4].bind); /* / */
 	fsusage_free_mounts(&t);
 }
 
@@ -165,6 +181,7 @@ int main(void)
 	        cmocka_unit_test(reads_every_mount_with_type_source_and_device),
 	        cmocka_unit_test(unescapes_spaces_in_mount_points),
 	        cmocka_unit_test(sees_read_only_mounts),
+	        cmocka_unit_test(sees_bind_mounts),
 	        cmocka_unit_test(a_missing_table_is_an_error_naming_it),
 	        cmocka_unit_test(a_malformed_table_names_the_line),
 	        cmocka_unit_test(classifies_pseudo_and_network_filesystems),
