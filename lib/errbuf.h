@@ -8,8 +8,9 @@
 
 #include <stddef.h>
 
-/* Write the printf-style message into ERR (cut to ERRLEN) and return -1, so
- * that `return errbuf_fail(err, errlen, "...", ...);` reports and fails. */
+/* Write the printf-style message into ERR (cut to ERRLEN; control characters,
+ * such as a newline in quoted input, written as '?') and return -1, so that
+ * `return errbuf_fail(err, errlen, "...", ...);` reports and fails. */
 int errbuf_fail(char *err, size_t errlen, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -507,7 +507,8 @@ static int parse(const struct es_source *s, long status, const char *body, size_
 	else
 		rc = search_result(root, s, &p, out, n, err, errlen);
 	json_object_put(root);
-	one_line(err, errlen);
+	if (rc != 0) /* on success err was never written: it may be uninitialised */
+		one_line(err, errlen);
 	return rc;
 }
 

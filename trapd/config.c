@@ -127,7 +127,9 @@ static bool grow(struct loader *L, void **v, size_t *cap, size_t n, size_t size)
 	return true;
 }
 
-/* Add "PATH:LINE: message" to the errors, kept sorted by line (stable). */
+/* Add "PATH:LINE: message" to the errors, kept sorted by line (stable).  The
+ * message is one line: control characters in what it quotes (libconfuse
+ * quotes whole tokens, newlines included) are written as '?'. */
 static void __attribute__((format(printf, 3, 4)))
 bad(struct loader *L, int line, const char *fmt, ...)
 {
@@ -141,6 +143,9 @@ bad(struct loader *L, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (line > 0)
 		n = asprintf(&text, "%s:%d: %s", L->path, line, msg);
 	else
