@@ -175,16 +175,33 @@ static void flight_remove(struct dest *t, const char *id)
 		}
 }
 
-static struct dest *flight_owner(struct daemon *d, const char *id)
+/* The id a channel is given for a message and gives back to on_done: the
+ * outbox id qualified by its destination, "<id>@<chan>.<dest>", since the
+ * outboxes of two destinations may hold the same id at the same time (a
+ * notification routed to mail and sms is usually entry N of both). */
+static void flight_token(const struct daemon *d, const struct dest *t, const char *id, char *tok,
+                         size_t len)
 {
-	for (size_t i = 0; i < d->nchans; i++)
-		for (size_t j = 0; j < d->chans[i].ndests; j++) {
-			struct dest *t = &d->chans[i].dests[j];
+	snprintf(tok, len, "%s@%zu.%zu", id, (size_t)(t->chan - d->chans), t->index);
+}
 
-			for (size_t k = 0; k < t->nflight; k++)
-				if (strcmp(t->flight[k], id) == 0)
-					return t;
-		}
+/* The destination of a channel's TOKEN with its outbox id in ID (KEY_MAX
+ * bytes), or NULL when it names no message in flight. */
+static struct dest *flight_owner(struct daemon *d, const char *token, char *id)
+{
+	const char *at = strrchr(token, '@');
+	size_t c, j;
+	struct dest *t;
+
+	if (at == NULL || (size_t)(at - token) >= KEY_MAX ||
+	    sscanf(at + 1, "%zu.%zu", &c, &j) != 2 || c >= d->nchans || j >= d->chans[c].ndests)
+		return NULL;
+	memcpy(id, token, (size_t)(at - token));
+	id[at - token] = '\0';
+	t = &d->chans[c].dests[j];
+	for (size_t k = 0; k < t->nflight; k++)
+		if (strcmp(t->flight[k], id) == 0)
+			return t;
 	return NULL;
 }
 
@@ -262,15 +279,16 @@ static void settle(struct daemon *d, struct dest *t, const char *id, enum channe
 
 /* A channel's verdict on one message (channel_done_fn): the destination's
  * health changes once, every entry the message carried is settled. */
-static void on_done(void *arg, const char *id, enum channel_result result, double retry_after,
+static void on_done(void *arg, const char *token, enum channel_result result, double retry_after,
                     const char *reason)
 {
 	struct daemon *d = arg;
-	struct dest *t = flight_owner(d, id);
+	char id[KEY_MAX];
+	struct dest *t = flight_owner(d, token, id);
 	size_t count = 1;
 
 	if (t == NULL) {
-		daemon_log(d, LOG_ERR, "a channel reported on %s, which is not in flight", id);
+		daemon_log(d, LOG_ERR, "a channel reported on %s, which is not in flight", token);
 		return;
 	}
 	flight_remove(t, id);
@@ -316,7 +334,7 @@ static void deliver_message(struct daemon *d, struct dest *t, struct outbox_item
 	struct notice *v = calloc(n, sizeof(*v));
 	const struct notice **ptrs = calloc(n, sizeof(*ptrs));
 	char(*ids)[KEY_MAX] = n > 1 ? calloc(n, KEY_MAX) : NULL;
-	char err[256], id[KEY_MAX];
+	char err[256], id[KEY_MAX], token[KEY_MAX];
 	size_t m = 0;
 
 	if (v == NULL || ptrs == NULL || (n > 1 && ids == NULL)) {
@@ -352,8 +370,9 @@ static void deliver_message(struct daemon *d, struct dest *t, struct outbox_item
 	memcpy(t->flight[t->nflight++], id, KEY_MAX);
 	for (size_t i = 0; i < m; i++)
 		outbox_busy(t->ob, t->nbatch > 0 ? t->batch[i] : id, true);
-	if (t->chan->ops->send(t->chan->state, t->index, id, ptrs, m, err, sizeof(err)) < 0)
-		on_done(d, id, CHANNEL_RETRY, 0, err); /* could not even start */
+	flight_token(d, t, id, token, sizeof(token));
+	if (t->chan->ops->send(t->chan->state, t->index, token, ptrs, m, err, sizeof(err)) < 0)
+		on_done(d, token, CHANNEL_RETRY, 0, err); /* could not even start */
 out:
 	free(ids);
 	free(ptrs);

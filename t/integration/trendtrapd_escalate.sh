@@ -55,10 +55,12 @@ tt silence add web/esc5 1h "maintenance" >/dev/null
 for i in 1 2; do submit web esc5 2 "ESC5 CRITICAL"; done
 for i in 1 2; do submit web esc6 1 "ESC6 WARNING"; done
 wait_log "notify ops: problem web/esc6 WARNING" 1 5
+cpu0=$(awk '{ print $14 + $15 }' /proc/$ttd_pid/stat)
 sleep 4
 is "$(pager "problem web/esc5") $(pager "problem web/esc6")" "0 0" "silenced or WARNING: not escalated"
-cpu=$(awk '{ print $14 + $15 }' /proc/$ttd_pid/stat)
-ok '[ "$cpu" -lt 100 ]' "and the daemon is idle meanwhile ($cpu ticks of CPU so far)"
+# CPU time over these 4 s only: under valgrind (TTD_WRAPPER) starting alone costs seconds.
+cpu=$(($(awk '{ print $14 + $15 }' /proc/$ttd_pid/stat) - cpu0))
+ok '[ "$cpu" -lt 100 ]' "and the daemon is idle meanwhile ($cpu ticks of CPU in 4 s)"
 
 # Acknowledgements survive a restart.
 for i in 1 2; do submit web esc4 2 "ESC4 CRITICAL"; done
