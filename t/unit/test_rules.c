@@ -1087,7 +1087,7 @@ static void corrupt_lines_are_rejected_with_a_reason(void **state)
 	assert_corrupt("v1 ", "v1x ", "version 'v1x'");
 	assert_corrupt("v1 ", "", "version");
 	assert_corrupt(" ok=", "  ok=", "expected ' ok='");
-	assert_corrupt(" ok=", "\tok=", "bad: '5\tok=0' is not a number");
+	assert_corrupt(" ok=", "\tok=", "bad: '5?ok=0' is not a number");
 	assert_corrupt(" ok=", " ok =", "expected ' ok='");
 	assert_corrupt(" bad=5 ok=0", " ok=0 bad=5", "expected ' bad='");
 	assert_corrupt(" ivl=", " extra=1 ivl=", "expected ' ivl='");
