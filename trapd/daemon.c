@@ -1092,8 +1092,8 @@ static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 	         ch->cc->name);
 	d->dirty = true; /* next_id moved */
 	queued = enqueue(d, ch, &n);
-	daemon_log(d, LOG_NOTICE, "test notification %" PRIu64 " queued for %zu destinations of %s",
-	           n.id, queued, ch->cc->name);
+	daemon_log(d, LOG_NOTICE, "test notification %" PRIu64 " queued for %zu destination%s of %s",
+	           n.id, queued, queued == 1 ? "" : "s", ch->cc->name);
 	if (queued == 0)
 		server_reply(c, "ERR could not queue the test notification (see the log)");
 	else
