@@ -1816,8 +1816,13 @@ static void parse_sections(struct loader *L, cfg_t *root, struct config *c)
 		parse_channel(L, cfg_getnsec(root, "channel", (unsigned)i), &c->channels[i]);
 	n = cfg_size(root, "route");
 	c->routes = alloc_array(L, n, sizeof *c->routes);
-	for (i = 0; c->routes != NULL && i < n; i++, c->nroutes++)
+	for (i = 0; c->routes != NULL && i < n; i++, c->nroutes++) {
 		parse_route(L, cfg_getnsec(root, "route", (unsigned)i), c, &c->routes[i]);
+		if (i >= CONFIG_ESCALATING_ROUTES && c->routes[i].after > 0)
+			bad(L, opt_line(L, cfg_getnsec(root, "route", (unsigned)i), "after"),
+			    "after: only the first %d routes can escalate (this is route %zu)",
+			    CONFIG_ESCALATING_ROUTES, i + 1);
+	}
 }
 
 static struct config *build(struct loader *L, cfg_t *root)

@@ -195,6 +195,8 @@ struct config_channel {
 	int line;
 };
 
+#define CONFIG_ESCALATING_ROUTES 64 /* only the first routes may have `after` */
+
 /* Every route whose patterns match a notification's host and service and whose
  * states include it sends it to its channels (each channel once in all). */
 struct config_route {

@@ -582,7 +582,8 @@ static void make_notice(const struct svc *s, const struct rules_event *ev, struc
 	n->nhistory = services_values(s, n->history);
 }
 
-#define ROUTES_ESCALATING 64 /* routes whose `after` is honoured: bits of svc->escalated */
+_Static_assert(SERVICES_ROUTES >= CONFIG_ESCALATING_ROUTES,
+               "an escalation bit for every route with after");
 
 /* Does route R (index RI) take notice N of service S?  Routes with `after`
  * (escalation) take a problem only once it lasted that long unacknowledged,
@@ -591,14 +592,14 @@ static bool route_takes(const struct config_route *rt, size_t ri, const struct s
                         const struct notice *n, unsigned bit)
 {
 	bool acked = s->acked_problem_id != 0 && s->acked_problem_id == n->id;
-	bool escalated = ri < ROUTES_ESCALATING && (s->escalated >> ri & 1);
+	bool escalated = ri < SERVICES_ROUTES && (s->escalated >> ri & 1);
 
 	if (!(rt->states & bit) || fnmatch(rt->match_host, n->host, 0) != 0 ||
 	    fnmatch(rt->match_service, n->service, 0) != 0)
 		return false;
 	if (n->kind == NOTICE_RENOTIFY && acked)
 		return false; /* acknowledged: no reminders */
-	if (rt->after <= 0 || ri >= ROUTES_ESCALATING || n->kind == NOTICE_TEST)
+	if (rt->after <= 0 || ri >= SERVICES_ROUTES || n->kind == NOTICE_TEST)
 		return true;
 	switch (n->kind) {
 	case NOTICE_PROBLEM:
@@ -612,8 +613,8 @@ static bool route_takes(const struct config_route *rt, size_t ri, const struct s
 }
 
 /* Send N of service S along every route that takes it (ESCALATING: only
- * the routes with `after`); returns the entries queued.  Escalating routes
- * that take a problem are remembered in S. */
+ * the routes with `after` that did not take it yet); returns the entries
+ * queued.  Escalating routes that take a problem are remembered in S. */
 static size_t route(struct daemon *d, struct svc *s, const struct notice *n, bool escalating)
 {
 	const struct config *cfg = d->cfg;
@@ -626,9 +627,12 @@ static size_t route(struct daemon *d, struct svc *s, const struct notice *n, boo
 	for (size_t r = 0; r < cfg->nroutes; r++) {
 		const struct config_route *rt = &cfg->routes[r];
 
-		if ((escalating && rt->after <= 0) || !route_takes(rt, r, s, n, bit))
+		if (escalating &&
+		    (rt->after <= 0 || r >= SERVICES_ROUTES || (s->escalated >> r & 1)))
 			continue;
-		if (rt->after > 0 && r < ROUTES_ESCALATING && n->kind == NOTICE_PROBLEM)
+		if (!route_takes(rt, r, s, n, bit))
+			continue;
+		if (rt->after > 0 && r < SERVICES_ROUTES && n->kind == NOTICE_PROBLEM)
 			s->escalated |= (uint64_t)1 << r;
 		for (size_t c = 0; c < rt->nchannels; c++) {
 			struct chan *ch = find_chan(d, rt->channels[c]->name);
@@ -655,7 +659,7 @@ static int64_t escalation_due(const struct daemon *d, const struct svc *s)
 	if (s->rs.problem_id == 0 || s->rs.notified == RULES_OK ||
 	    s->acked_problem_id == s->rs.problem_id)
 		return INT64_MAX;
-	for (size_t r = 0; r < cfg->nroutes && r < ROUTES_ESCALATING; r++) {
+	for (size_t r = 0; r < cfg->nroutes && r < SERVICES_ROUTES; r++) {
 		const struct config_route *rt = &cfg->routes[r];
 		int64_t at = s->rs.problem_since + (int64_t)rt->after;
 
@@ -752,7 +756,7 @@ static void escalate(struct daemon *d, struct svc *s)
 		queued = 0; /* a silenced problem is not escalated either */
 	/* Every route now due counts as done, taken or not, so that
 	 * escalation_due() moves on. */
-	for (size_t r = 0; r < d->cfg->nroutes && r < ROUTES_ESCALATING; r++) {
+	for (size_t r = 0; r < d->cfg->nroutes && r < SERVICES_ROUTES; r++) {
 		const struct config_route *rt = &d->cfg->routes[r];
 
 		if (rt->after > 0 && (double)(ev.at - ev.since) >= rt->after &&
@@ -1092,8 +1096,9 @@ static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 	         ch->cc->name);
 	d->dirty = true; /* next_id moved */
 	queued = enqueue(d, ch, &n);
-	daemon_log(d, LOG_NOTICE, "test notification %" PRIu64 " queued for %zu destination%s of %s",
-	           n.id, queued, queued == 1 ? "" : "s", ch->cc->name);
+	daemon_log(d, LOG_NOTICE,
+	           "test notification %" PRIu64 " queued for %zu destination%s of %s", n.id, queued,
+	           queued == 1 ? "" : "s", ch->cc->name);
 	if (queued == 0)
 		server_reply(c, "ERR could not queue the test notification (see the log)");
 	else
@@ -1456,12 +1461,47 @@ static void resume_service(struct svc *s, void *arg)
 	svc_arm(d, s);
 }
 
+/* FNV-1a over the bytes of P, continuing from H. */
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* What makes route RT the same route in another configuration: its
+ * patterns, states, `after` and channels (not its place in the file). */
+static uint64_t route_fingerprint(const struct config_route *rt)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	h = fnv(h, rt->match_host, strlen(rt->match_host) + 1);
+	h = fnv(h, rt->match_service, strlen(rt->match_service) + 1);
+	h = fnv(h, &rt->states, sizeof(rt->states));
+	h = fnv(h, &rt->after, sizeof(rt->after));
+	for (size_t c = 0; c < rt->nchannels; c++)
+		h = fnv(h, rt->channels[c]->name, strlen(rt->channels[c]->name) + 1);
+	return h;
+}
+
+/* Move every service's escalation bits to the routes of CFG. */
+static void set_routes(struct daemon *d, const struct config *cfg)
+{
+	uint64_t fp[SERVICES_ROUTES];
+	size_t n = cfg->nroutes < SERVICES_ROUTES ? cfg->nroutes : SERVICES_ROUTES;
+
+	for (size_t r = 0; r < n; r++)
+		fp[r] = route_fingerprint(&cfg->routes[r]);
+	services_set_routes(&d->svcs, fp, n);
+}
+
 static void load_state(struct daemon *d)
 {
 	char err[PATH_MAX + 256];
 
 	if (services_load(&d->svcs, d->services_path, err, sizeof(err)) < 0)
 		set_aside(d, d->services_path, err);
+	set_routes(d, d->cfg);
 	services_foreach(&d->svcs, resume_service, d);
 	if (silence_load(&d->silences, d->silences_path, err, sizeof(err)) < 0)
 		set_aside(d, d->silences_path, err);
@@ -1527,6 +1567,8 @@ int daemon_reload(struct daemon *d, struct config *n)
 		daemon_log(d, LOG_ERR, "reload: out of memory: the checks stay as they were");
 	d->cfg = n;
 	d->env.state_dir = n->state_dir;
+	set_routes(d, n);
+	d->dirty = true; /* the routes' fingerprints */
 	services_foreach(&d->svcs, repolicy, d);
 	server_set_max_line(d->server, n->socket.max_line);
 	config_free(old);

@@ -11,8 +11,10 @@
 #include "errbuf.h"
 #include "services.h"
 
-#define SERVICES_MAGIC    "trendtrapd-services 2 next_id="
+#define SERVICES_MAGIC    "trendtrapd-services 3 next_id="
+#define SERVICES_MAGIC_V2 "trendtrapd-services 2 next_id="
 #define SERVICES_MAGIC_V1 "trendtrapd-services 1 next_id="
+#define ROUTES_FIELD      " routes="
 
 /* FNV-1a over host, a separator, and service. */
 static uint64_t key_hash(const char *host, const char *service)
@@ -166,6 +168,35 @@ void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), 
 			fn(s, arg);
 }
 
+void services_set_routes(struct services *t, const uint64_t *fp, size_t n)
+{
+	int to[SERVICES_ROUTES]; /* old bit -> new bit, or -1 */
+	uint64_t claimed = 0;
+
+	if (n > SERVICES_ROUTES)
+		n = SERVICES_ROUTES;
+	for (size_t i = 0; i < SERVICES_ROUTES; i++) {
+		to[i] = t->routes_known ? -1 : (int)i;
+		for (size_t j = 0; t->routes_known && i < t->nroutes && j < n && to[i] < 0; j++)
+			if (fp[j] == t->routes[i] && !(claimed >> j & 1)) {
+				to[i] = (int)j;
+				claimed |= (uint64_t)1 << j;
+			}
+	}
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (struct svc *s = t->buckets[b]; s != NULL; s = s->next) {
+			uint64_t moved = 0;
+
+			for (size_t i = 0; i < SERVICES_ROUTES; i++)
+				if ((s->escalated >> i & 1) && to[i] >= 0)
+					moved |= (uint64_t)1 << to[i];
+			s->escalated = moved;
+		}
+	memcpy(t->routes, fp, n * sizeof(*fp));
+	t->nroutes = n;
+	t->routes_known = 1;
+}
+
 /* A growing buffer for the file's text. */
 struct text {
 	char *p;
@@ -214,9 +245,15 @@ int services_save(const struct services *t, const char *path, char *err, size_t 
 	struct text b = {0};
 	int r;
 
-	text_reserve(&b, 64);
-	if (!b.failed)
-		b.len = (size_t)snprintf(b.p, b.cap, SERVICES_MAGIC "%" PRIu64 "\n", t->next_id);
+	text_reserve(&b, 64 + t->nroutes * 17);
+	if (!b.failed) {
+		b.len = (size_t)snprintf(b.p, b.cap, SERVICES_MAGIC "%" PRIu64 ROUTES_FIELD,
+		                         t->next_id);
+		for (size_t i = 0; i < t->nroutes; i++)
+			b.len += (size_t)snprintf(b.p + b.len, b.cap - b.len, "%s%" PRIx64,
+			                          i > 0 ? "," : "", t->routes[i]);
+		b.p[b.len++] = '\n';
+	}
 	for (size_t i = 0; i < t->nbuckets && !b.failed; i++)
 		for (const struct svc *s = t->buckets[i]; s != NULL && !b.failed; s = s->next)
 			text_line(&b, s);
@@ -286,25 +323,48 @@ static int load_line(struct services *t, char *line, int version, char *err, siz
 	return 0;
 }
 
-/* "trendtrapd-services V next_id=N": sets next_id and *VERSION (1 or 2). */
-static int load_header(struct services *t, const char *line, int *version, char *err, size_t errlen)
+/* "FP,FP,..." (hex; empty: no routes) into T's routes. */
+static int load_routes(struct services *t, char *list, char *err, size_t errlen)
 {
-	const char *magic = NULL;
+	char *save = NULL;
+
+	t->nroutes = 0;
+	t->routes_known = 1;
+	for (char *fp = strtok_r(list, ",", &save); fp != NULL; fp = strtok_r(NULL, ",", &save)) {
+		if (t->nroutes == SERVICES_ROUTES)
+			return errbuf_fail(err, errlen, "more than %d routes", SERVICES_ROUTES);
+		if (parse_u64(fp, 16, &t->routes[t->nroutes++]) < 0)
+			return errbuf_fail(err, errlen, "bad route fingerprint \"%s\"", fp);
+	}
+	return 0;
+}
+
+/* "trendtrapd-services V next_id=N[ routes=...]": sets next_id, the routes
+ * (version 3) and *VERSION. */
+static int load_header(struct services *t, char *line, int *version, char *err, size_t errlen)
+{
+	static const char *const magic[] = {SERVICES_MAGIC_V1, SERVICES_MAGIC_V2, SERVICES_MAGIC};
+	char *routes = NULL;
 	uint64_t id;
 
-	if (strncmp(line, SERVICES_MAGIC, strlen(SERVICES_MAGIC)) == 0) {
-		magic = SERVICES_MAGIC;
-		*version = 2;
-	} else if (strncmp(line, SERVICES_MAGIC_V1, strlen(SERVICES_MAGIC_V1)) == 0) {
-		magic = SERVICES_MAGIC_V1;
-		*version = 1;
-	}
-	if (magic == NULL)
+	*version = 0;
+	for (int v = 1; v <= 3 && *version == 0; v++)
+		if (strncmp(line, magic[v - 1], strlen(magic[v - 1])) == 0)
+			*version = v;
+	if (*version == 0)
 		return errbuf_fail(err, errlen, "not a trendtrapd services file");
-	if (parse_u64(line + strlen(magic), 10, &id) < 0 || id == 0)
+	line += strlen(magic[*version - 1]);
+	if (*version == 3) {
+		routes = strstr(line, ROUTES_FIELD);
+		if (routes == NULL)
+			return errbuf_fail(err, errlen, "no routes in the header");
+		*routes = '\0';
+		routes += strlen(ROUTES_FIELD);
+	}
+	if (parse_u64(line, 10, &id) < 0 || id == 0)
 		return errbuf_fail(err, errlen, "bad next_id");
 	t->next_id = id;
-	return 0;
+	return routes != NULL ? load_routes(t, routes, err, errlen) : 0;
 }
 
 int services_load(struct services *t, const char *path, char *err, size_t errlen)

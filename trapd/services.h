@@ -8,11 +8,22 @@
  * which is worth knowing).  Each entry is one allocation plus its latest
  * result text.
  *
+ * Escalation: each service remembers which routes with `after` took its
+ * open problem, as bits of a mask (bit = route index).  Route indexes change
+ * when the configuration does, so the table also keeps the fingerprints of
+ * the routes the bits stand for; services_set_routes() moves every bit to
+ * the same route in a new configuration (a route that changed counts as a
+ * new one: it may escalate a problem again, never miss one).
+ *
  * State file (STATE_DIR/services), written whole by services_save() (temp
- * file, fsync, rename): a header line "trendtrapd-services 2 next_id=N", then
- * one line per service, tab-separated:
+ * file, fsync, rename): a header line
+ *   trendtrapd-services 3 next_id=N routes=FP,FP,...
+ * (route fingerprints in hex, in route order; empty when there are none),
+ * then one line per service, tab-separated:
  *   HOST SERVICE SENT_PROBLEM_ID RULES_LINE OUTPUT PERFDATA ACKED_ID ESCALATED
- * (ESCALATED in hex; version 1 files, without the last two, are read too)
+ * (ESCALATED in hex).  Older files are read too: version 2 has no routes
+ * (its bits are taken to stand for the current routes, as they did), version
+ * 1 neither the last two fields.
  * (RULES_LINE from rules_encode(); host, service, output and perfdata hold no
  * control characters, so no escaping is needed).  services_load() validates
  * every line; a file that does not parse is refused as a whole with the line
@@ -28,6 +39,7 @@
 #include "rules.h"
 
 #define SERVICES_VALUES 16 /* recent values kept per service */
+#define SERVICES_ROUTES 64 /* routes whose escalation is remembered: bits of svc->escalated */
 
 struct svc {
 	struct svc *next;                  /* hash chain */
@@ -38,8 +50,8 @@ struct svc {
 	                                  silenced, routed): its RECOVERY may be sent */
 	uint64_t acked_problem_id;     /* the `trendtrap ack`ed problem: no reminders, no
 	                                  escalation; a change of state ends it */
-	uint64_t escalated;            /* routes with `after` (bit = route index) that
-	                                  took the open problem */
+	uint64_t escalated;            /* routes with `after` (bit = index into the
+	                                  table's routes) that took the open problem */
 	enum rules_state last;         /* the latest result's state */
 	float values[SERVICES_VALUES]; /* recent measured values, a ring (for charts; not
 	                                  saved: it refills after a restart) */
@@ -56,7 +68,11 @@ struct services {
 	struct svc **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
-	uint64_t next_id; /* the rules' event id counter (persisted), >= 1 */
+	uint64_t next_id;                 /* the rules' event id counter (persisted), >= 1 */
+	uint64_t routes[SERVICES_ROUTES]; /* fingerprints of the routes the escalated
+	                                     bits stand for, in order */
+	size_t nroutes;
+	int routes_known; /* 0: loaded from a file without them (or none yet) */
 };
 
 /* An empty table with next_id 1.  Returns 0 or -1 (no memory). */
@@ -83,6 +99,14 @@ void services_push_value(struct svc *s, double v);
 
 /* S's recent values, oldest first, into OUT (SERVICES_VALUES); how many. */
 size_t services_values(const struct svc *s, double *out);
+
+/* The routes of the configuration now in force: FP[0..N) are their
+ * fingerprints in order (N is cut to SERVICES_ROUTES).  Every service's
+ * escalated bits move from the table's previous routes to the same ones in
+ * FP (the first unclaimed route with the same fingerprint); a bit whose
+ * route is gone is dropped.  When the previous routes are not known, the
+ * bits stay where they are. */
+void services_set_routes(struct services *t, const uint64_t *fp, size_t n);
 
 /* Call FN on every entry, in no particular order. */
 void services_foreach(struct services *t, void (*fn)(struct svc *s, void *arg), void *arg);

@@ -72,4 +72,47 @@ sleep 4
 is "$(pager "problem web/esc4")" 0 "an acknowledged problem is still not escalated after a restart"
 ttd_stop
 
+# Which escalating routes took a problem follows the routes, not their
+# places in the file: reordered by a reload or before a restart, the route
+# not yet due still escalates, and the one that took it does not again.
+routes() { # the two escalating routes, in the order given
+	for r in "$@"; do
+		case $r in
+		pager) echo 'route { match_service = "ord*"  after = "2s"  channels = {"pager"} }' ;;
+		boss) echo 'route { match_service = "ord*"  after = "5s"  channels = {"boss"} }' ;;
+		esac
+	done
+}
+order() {
+	ttd_config "
+defaults { sustain_count = 2  recover_count = 1  renotify = \"0\"  flap_high = 0  flap_low = 0
+           stale_after = \"never\" }
+channel \"ops\" { type = \"log\" }
+channel \"pager\" { type = \"log\" }
+channel \"boss\" { type = \"log\" }
+route { channels = {\"ops\"} }
+$(routes "$@")
+"
+}
+boss() { count_log "notify boss: $1"; }
+order pager boss
+ttd_start || exit 1
+for i in 1 2; do submit web ord1 2 "ORD1 CRITICAL"; done
+ok 'wait_log "notify pager: problem web/ord1" 1 8' "after 2s the problem escalates to the pager"
+order boss pager
+kill -HUP $ttd_pid
+wait_log "reloaded" 1 5
+ok 'wait_log "notify boss: problem web/ord1" 1 8' "routes reordered by a reload: after 5s to the boss"
+is "$(pager "problem web/ord1")" 1 "and not to the pager again"
+
+for i in 1 2; do submit web ord2 2 "ORD2 CRITICAL"; done
+ok 'wait_log "notify pager: problem web/ord2" 1 8' "a second problem escalates to the pager"
+ttd_stop
+order pager boss
+ttd_start || exit 1
+ok 'wait_log "notify boss: problem web/ord2" 1 8' "routes reordered across a restart: to the boss after all"
+sleep 1
+is "$(pager "problem web/ord2") $(boss "problem web/ord2")" "1 1" "once each"
+ttd_stop
+
 done_testing

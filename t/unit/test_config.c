@@ -367,6 +367,29 @@ static void a_missing_file_is_one_error(void **state)
 	                 "t/fixtures/no-such.conf: No such file or directory");
 }
 
+/* Escalation is remembered for the first CONFIG_ESCALATING_ROUTES routes
+ * only: `after` further down is refused. */
+static void after_beyond_the_escalating_routes_is_refused(void **state)
+{
+	struct tmp *t = *state;
+	char text[16384] = "channel \"ops\" { type = \"log\" }\n", want[256];
+	const char *path;
+	size_t len = strlen(text);
+
+	for (int i = 0; i < CONFIG_ESCALATING_ROUTES; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len,
+		                        "route { after = \"1h\"  channels = {\"ops\"} }\n");
+	path = write_file(t, "routes.conf", 0644, text);
+	config_free(load_ok(path));
+	snprintf(text + len, sizeof text - len,
+	         "route { channels = {\"ops\"}\n  after = \"1h\" }\n");
+	path = write_file(t, "routes.conf", 0644, text);
+	snprintf(want, sizeof want,
+	         "%s:%d: after: only the first 64 routes can escalate (this is route 65)", path,
+	         CONFIG_ESCALATING_ROUTES + 3);
+	assert_one_error(path, want);
+}
+
 static void a_config_anyone_may_change_is_refused(void **state)
 {
 	struct tmp *t = *state;
@@ -1092,6 +1115,7 @@ int main(void)
 	        T(every_channel_error_is_reported),
 	        T(every_global_socket_and_route_error_is_reported),
 	        T(a_missing_file_is_one_error),
+	        T(after_beyond_the_escalating_routes_is_refused),
 	        T(a_config_anyone_may_change_is_refused),
 	        T(loading_appends_and_has_no_memory),
 	        T(a_secret_file_only_its_owner_reads_is_read),

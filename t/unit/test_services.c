@@ -136,6 +136,89 @@ static void save_load_round_trip(void **state)
 	services_free(&b);
 }
 
+/* Escalation bits follow their routes to a new configuration. */
+static void escalation_bits_follow_their_routes(void **state)
+{
+	static const uint64_t before[] = {0xa, 0xb, 0xc, 0xd}, after[] = {0xc, 0xe, 0xa, 0xd};
+	struct services t, u;
+	struct svc *s;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(services_init(&t), 0);
+	s = services_get(&t, "web01", "disk", 100, NULL);
+	s->escalated = 0xff;                /* bits without a route, as from a version 2 file */
+	services_set_routes(&t, before, 4); /* not known before: bits stay */
+	assert_true(s->escalated == 0xff);
+
+	s->escalated = 0x7; /* a, b and c took the problem, d not yet */
+	services_set_routes(&t, after, 4);
+	/* c moved to 0, a to 2, b is gone, e is new, d (not taken) stays 3 */
+	assert_true(s->escalated == 0x5);
+	assert_int_equal(t.nroutes, 4);
+
+	/* And across a restart: the file names the routes. */
+	assert_int_equal(services_save(&t, path, err, sizeof(err)), 0);
+	assert_int_equal(services_init(&u), 0);
+	assert_int_equal(services_load(&u, path, err, sizeof(err)), 0);
+	assert_int_equal(u.nroutes, 4);
+	assert_true(u.routes[1] == 0xe);
+	services_set_routes(&u, before, 4);
+	s = services_find(&u, "web01", "disk");
+	assert_true(s->escalated == 0x5); /* a back to 0, c back to 2 */
+
+	/* Two identical routes keep their order; one left takes the first. */
+	services_set_routes(&u, (const uint64_t[]){0xa, 0xa}, 2);
+	s->escalated = 0x2;
+	services_set_routes(&u, (const uint64_t[]){0xc, 0xa, 0xa}, 3);
+	assert_true(s->escalated == 0x4);
+	services_set_routes(&u, NULL, 0);
+	assert_true(s->escalated == 0);
+	services_free(&t);
+	services_free(&u);
+}
+
+/* A version 2 file (no routes) still loads, its bits as they were. */
+static void version_2_file_loads(void **state)
+{
+	struct services t;
+	struct svc *s;
+	char err[512];
+
+	char text[4096], *line;
+	FILE *fp;
+	size_t n;
+
+	(void)state;
+	/* A file saved now, its header turned into version 2's. */
+	assert_int_equal(services_init(&t), 0);
+	t.next_id = 7;
+	services_get(&t, "web01", "disk", 100, NULL)->escalated = 5;
+	services_set_routes(&t, (const uint64_t[]){0xa}, 1);
+	assert_int_equal(services_save(&t, path, err, sizeof(err)), 0);
+	services_free(&t);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	line = strchr(text, '\n');
+	assert_non_null(line);
+	assert_memory_equal(text, "trendtrapd-services 3 next_id=7 routes=a\n", line - text + 1);
+	memmove(text + 31, line, strlen(line) + 1);
+	memcpy(text, "trendtrapd-services 2 next_id=7", 31);
+	write_file(text);
+
+	assert_int_equal(services_init(&t), 0);
+	assert_int_equal(services_load(&t, path, err, sizeof(err)), 0);
+	assert_int_equal(t.next_id, 7);
+	assert_false(t.routes_known);
+	s = services_find(&t, "web01", "disk");
+	assert_non_null(s);
+	assert_true(s->escalated == 5);
+	services_free(&t);
+}
+
 static void damaged_files_refused(void **state)
 {
 	static const struct {
@@ -149,6 +232,10 @@ static void damaged_files_refused(void **state)
 	        {"trendtrapd-services 1 next_id=5\nweb01\tdisk\t0\tv9 junk\t\t\n", ":2: "},
 	        {"trendtrapd-services 1 next_id=5\n\tdisk\t0\tv1\t\t\n", ":2: empty host"},
 	        {"trendtrapd-services 1 next_id=5\nweb01\tdisk\t0\tv1", ":2: line cut short"},
+	        {"trendtrapd-services 3 next_id=5\n", ":1: no routes in the header"},
+	        {"trendtrapd-services 3 next_id=5 routes=12,zz\n",
+	         ":1: bad route fingerprint \"zz\""},
+	        {"trendtrapd-services 3 next_id= routes=\n", ":1: bad next_id"},
 	};
 	struct services t;
 	char err[512];
@@ -175,6 +262,8 @@ int main(void)
 	        cmocka_unit_test(get_find_and_grow),
 	        cmocka_unit_test(values_ring_keeps_the_latest_in_order),
 	        cmocka_unit_test(save_load_round_trip),
+	        cmocka_unit_test(escalation_bits_follow_their_routes),
+	        cmocka_unit_test(version_2_file_loads),
 	        cmocka_unit_test(damaged_files_refused),
 	};
 
