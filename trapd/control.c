@@ -114,8 +114,8 @@ static void cmd_silence_add(struct daemon *d, struct server_conn *c, const struc
 	uint64_t id;
 	const struct silence *sil;
 
-	if (silence_add(&d->silences, in->args[0], in->args[1], in->args[2], wall_now(), &id, err,
-	                sizeof(err)) < 0) {
+	if (silence_add(&d->silences, in->args[0], in->args[1], in->args[2], daemon_wall_now(), &id,
+	                err, sizeof(err)) < 0) {
 		server_reply(c, "ERR %s", err);
 		return;
 	}
@@ -136,7 +136,7 @@ static void cmd_silence_add(struct daemon *d, struct server_conn *c, const struc
 
 static void cmd_silence_list(struct daemon *d, struct server_conn *c)
 {
-	silence_expire(&d->silences, wall_now());
+	silence_expire(&d->silences, daemon_wall_now());
 	for (size_t i = 0; i < d->silences.n; i++) {
 		const struct silence *s = &d->silences.v[i];
 		char until[32];
@@ -164,7 +164,7 @@ static void cmd_silence_remove(struct daemon *d, struct server_conn *c, const ch
 
 static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 {
-	struct chan *ch = find_chan(d, name);
+	struct chan *ch = delivery_find_chan(d, name);
 	struct notice n;
 	char host[NOTICE_HOST_MAX];
 	size_t queued;
@@ -176,7 +176,7 @@ static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 	memset(&n, 0, sizeof(n));
 	n.kind = NOTICE_TEST;
 	n.id = d->svcs.next_id++;
-	n.at = n.since = wall_now();
+	n.at = n.since = daemon_wall_now();
 	n.time_left = -1;
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "localhost");
@@ -186,7 +186,7 @@ static void cmd_test(struct daemon *d, struct server_conn *c, const char *name)
 	snprintf(n.output, sizeof(n.output), "trendtrap test notification to channel %s",
 	         ch->cc->name);
 	d->dirty = true; /* next_id moved */
-	queued = enqueue(d, ch, &n);
+	queued = daemon_enqueue(d, ch, &n);
 	daemon_log(d, LOG_NOTICE,
 	           "test notification %" PRIu64 " queued for %zu destination%s of %s", n.id, queued,
 	           queued == 1 ? "" : "s", ch->cc->name);
@@ -217,7 +217,7 @@ static void ack_one(struct svc *s, void *arg)
 	daemon_log(a->d, LOG_NOTICE, "%s/%s: problem %s (event %" PRIu64 ") acknowledged: %s",
 	           s->host, s->service, rules_state_name(s->rs.notified), s->rs.problem_id,
 	           a->comment);
-	svc_arm(a->d, s); /* no escalation due any more */
+	daemon_svc_arm(a->d, s); /* no escalation due any more */
 }
 
 /* TRENDTRAP_ACK;PATTERN;COMMENT: the open problems of the services that
@@ -248,7 +248,7 @@ static void cmd_ack(struct daemon *d, struct server_conn *c, const char *pattern
 	server_reply(c, "OK %zu acknowledged", a.count);
 }
 
-void control(struct daemon *d, struct server_conn *c, const struct ingest_line *in)
+void control_command(struct daemon *d, struct server_conn *c, const struct ingest_line *in)
 {
 	const char *cmd = in->command;
 

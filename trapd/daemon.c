@@ -67,21 +67,21 @@ static void env_log(void *arg, int prio, const char *fmt, va_list ap)
 
 /* ---- time: rules work in unix seconds, the loop in monotonic ms ---- */
 
-int64_t wall_now(void)
+int64_t daemon_wall_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-int64_t mono_at(int64_t unix_at)
+int64_t daemon_mono_at(int64_t unix_at)
 {
-	int64_t delta = unix_at - wall_now();
+	int64_t delta = unix_at - daemon_wall_now();
 
 	if (delta > INT64_MAX / 2000)
 		delta = INT64_MAX / 2000;
 	return loop_now() + (delta < 0 ? 0 : delta * 1000);
 }
 
-void wake_fired(struct loop *l, void *arg)
+void daemon_wake_fired(struct loop *l, void *arg)
 {
 	(void)l;
 	(void)arg; /* the idle hook that follows the timers does the work */
@@ -91,7 +91,7 @@ void wake_fired(struct loop *l, void *arg)
 static void wake_at(struct daemon *d, int64_t at)
 {
 	if (!loop_timer_armed(&d->wake_timer) || d->wake_timer.at > at)
-		loop_timer_set(d->loop, &d->wake_timer, at, wake_fired, d);
+		loop_timer_set(d->loop, &d->wake_timer, at, daemon_wake_fired, d);
 }
 
 /* ---- events -> notices -> outbox ---- */
@@ -124,7 +124,7 @@ static unsigned route_bit(const struct notice *n)
 }
 
 /* Queue N for every destination of CH.  Returns how many entries. */
-size_t enqueue(struct daemon *d, struct chan *ch, const struct notice *n)
+size_t daemon_enqueue(struct daemon *d, struct chan *ch, const struct notice *n)
 {
 	char payload[8192], err[256];
 	int len = notice_encode(n, payload, sizeof(payload));
@@ -138,7 +138,7 @@ size_t enqueue(struct daemon *d, struct chan *ch, const struct notice *n)
 	for (size_t i = 0; i < ch->ndests; i++) {
 		struct dest *t = &ch->dests[i];
 
-		if (outbox_add(t->ob, t->key, payload, (size_t)len, wall_now(), NULL, 0, err,
+		if (outbox_add(t->ob, t->key, payload, (size_t)len, daemon_wall_now(), NULL, 0, err,
 		               sizeof(err)) < 0) {
 			daemon_log(d, LOG_ERR, "%s: cannot queue %s %s/%s: %s", t->key,
 			           notice_kind_name(n->kind), n->host, n->service, err);
@@ -219,13 +219,13 @@ static size_t route(struct daemon *d, struct svc *s, const struct notice *n, boo
 		if (rt->after > 0 && r < SERVICES_ROUTES && n->kind == NOTICE_PROBLEM)
 			s->escalated |= (uint64_t)1 << r;
 		for (size_t c = 0; c < rt->nchannels; c++) {
-			struct chan *ch = find_chan(d, rt->channels[c]->name);
+			struct chan *ch = delivery_find_chan(d, rt->channels[c]->name);
 			size_t k = ch != NULL ? (size_t)(ch - d->chans) : 0;
 
 			if (ch == NULL || taken[k])
 				continue;
 			taken[k] = true;
-			queued += enqueue(d, ch, n);
+			queued += daemon_enqueue(d, ch, n);
 		}
 	}
 	free(taken);
@@ -276,7 +276,7 @@ static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
 		           s->host, s->service, n.id);
 		return;
 	}
-	sil = silence_match(&d->silences, s->host, s->service, wall_now());
+	sil = silence_match(&d->silences, s->host, s->service, daemon_wall_now());
 	if (sil != NULL) {
 		d->silenced++;
 		daemon_log(d, LOG_INFO, "%s/%s: %s %s silenced by silence %" PRIu64 " (%s)",
@@ -305,7 +305,7 @@ static void emit(struct daemon *d, struct svc *s, const struct rules_event *ev)
 
 static void svc_timer_fired(struct loop *l, void *arg);
 
-void svc_arm(struct daemon *d, struct svc *s)
+void daemon_svc_arm(struct daemon *d, struct svc *s)
 {
 	int64_t at = rules_deadline(&s->rs, s->policy), esc = escalation_due(d, s);
 
@@ -314,7 +314,7 @@ void svc_arm(struct daemon *d, struct svc *s)
 	if (at == INT64_MAX)
 		loop_timer_clear(d->loop, &s->timer);
 	else
-		loop_timer_set(d->loop, &s->timer, mono_at(at), svc_timer_fired, s);
+		loop_timer_set(d->loop, &s->timer, daemon_mono_at(at), svc_timer_fired, s);
 }
 
 /* The open problem of S lasted long enough unacknowledged for an escalating
@@ -325,7 +325,7 @@ static void escalate(struct daemon *d, struct svc *s)
 	        .kind = RULES_PROBLEM,
 	        .state = s->rs.notified,
 	        .previous = RULES_OK,
-	        .at = wall_now(),
+	        .at = daemon_wall_now(),
 	        .since = s->rs.problem_since,
 	        .id = s->rs.problem_id,
 	};
@@ -363,15 +363,15 @@ static void escalate(struct daemon *d, struct svc *s)
 static void svc_tick(struct daemon *d, struct svc *s)
 {
 	struct rules_event ev[RULES_MAX_EVENTS];
-	size_t n = rules_tick(&s->rs, s->policy, wall_now(), &d->svcs.next_id, ev);
+	size_t n = rules_tick(&s->rs, s->policy, daemon_wall_now(), &d->svcs.next_id, ev);
 
 	for (size_t i = 0; i < n; i++)
 		emit(d, s, &ev[i]);
 	if (n > 0)
 		d->dirty = true;
-	if (escalation_due(d, s) <= wall_now())
+	if (escalation_due(d, s) <= daemon_wall_now())
 		escalate(d, s);
-	svc_arm(d, s);
+	daemon_svc_arm(d, s);
 }
 
 static const struct rules_policy *policy_for(const struct config *cfg, const char *host,
@@ -390,7 +390,7 @@ static void result(struct daemon *d, const char *host, const char *service, int 
 {
 	char out[NOTICE_OUTPUT_MAX], perf[NOTICE_PERFDATA_MAX];
 	struct rules_event ev[RULES_MAX_EVENTS];
-	int64_t now = wall_now();
+	int64_t now = daemon_wall_now();
 	int created;
 	struct svc *s = services_get(&d->svcs, host, service, now, &created);
 	double value;
@@ -414,7 +414,7 @@ static void result(struct daemon *d, const char *host, const char *service, int 
 	for (size_t i = 0; i < n; i++)
 		emit(d, s, &ev[i]);
 	d->dirty = true;
-	svc_arm(d, s);
+	daemon_svc_arm(d, s);
 }
 
 static void svc_timer_fired(struct loop *l, void *arg)
@@ -530,7 +530,7 @@ static void on_line(void *arg, struct server_conn *c, char *line, size_t len)
 		return;
 	}
 	if (in.type == INGEST_CONTROL) {
-		control(d, c, &in);
+		control_command(d, c, &in);
 		return;
 	}
 	server_accepted(c);
@@ -544,8 +544,8 @@ static void round_end(struct loop *l, void *arg)
 	struct daemon *d = arg;
 
 	(void)l;
-	sync_outboxes(d); /* durable before the first attempt */
-	deliver_all(d);
+	delivery_sync(d); /* durable before the first attempt */
+	delivery_start(d);
 	maybe_save(d);
 	if (d->reject_quiet > 0) {
 		reject_summary(d, loop_now());
@@ -595,7 +595,7 @@ struct daemon *daemon_new(struct config *cfg, struct loop *l, bool foreground, b
 	d->env.loop = l;
 	d->env.state_dir = cfg->state_dir;
 	d->env.enterprise_oid = cfg->enterprise_oid;
-	d->env.done = on_done;
+	d->env.done = delivery_done;
 	d->env.done_arg = d;
 	d->env.log = env_log;
 	d->env.log_arg = d;
@@ -640,7 +640,7 @@ static void set_aside(struct daemon *d, const char *path, const char *why)
 {
 	char aside[PATH_MAX + 32];
 
-	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)wall_now());
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)daemon_wall_now());
 	if (rename(path, aside) < 0)
 		daemon_log(d, LOG_ERR, "%s; cannot set it aside: %s", why, strerror(errno));
 	else
@@ -653,8 +653,8 @@ static void resume_service(struct svc *s, void *arg)
 
 	s->owner = d;
 	s->policy = policy_for(d->cfg, s->host, s->service);
-	rules_resume(&s->rs, wall_now());
-	svc_arm(d, s);
+	rules_resume(&s->rs, daemon_wall_now());
+	daemon_svc_arm(d, s);
 }
 
 /* FNV-1a over the bytes of P, continuing from H. */
@@ -708,7 +708,7 @@ static void load_state(struct daemon *d)
 int daemon_start(struct daemon *d, char *err, size_t errlen)
 {
 	load_state(d);
-	if (switch_chans(d, d->cfg, err, errlen) < 0)
+	if (delivery_switch(d, d->cfg, err, errlen) < 0)
 		return -1;
 	d->sched = sched_new(d->loop, on_check, d);
 	if (d->sched == NULL || sched_set_checks(d->sched, d->cfg->checks, d->cfg->nchecks) < 0)
@@ -728,7 +728,7 @@ static void repolicy(struct svc *s, void *arg)
 	struct daemon *d = arg;
 
 	s->policy = policy_for(d->cfg, s->host, s->service);
-	svc_arm(d, s);
+	daemon_svc_arm(d, s);
 }
 
 static void warn_fixed(struct daemon *d, const struct config *n)
@@ -753,7 +753,7 @@ int daemon_reload(struct daemon *d, struct config *n)
 	/* Paths that do not change at a reload stay those of the old config. */
 	free(n->state_dir);
 	n->state_dir = strdup(old->state_dir);
-	if (n->state_dir == NULL || switch_chans(d, n, err, sizeof(err)) < 0) {
+	if (n->state_dir == NULL || delivery_switch(d, n, err, sizeof(err)) < 0) {
 		daemon_log(d, LOG_ERR, "reload refused, the old config stays: %s",
 		           n->state_dir ? err : "out of memory");
 		config_free(n);
@@ -790,7 +790,7 @@ void daemon_close(struct daemon *d)
 	server_free(d->server);
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
-	close_chan_states(d->chans, d->nchans);
+	delivery_close_states(d->chans, d->nchans);
 	for (size_t i = 0; i < d->nchans; i++)
 		for (size_t j = 0; j < d->chans[i].ndests; j++) {
 			struct dest *t = &d->chans[i].dests[j];
@@ -799,7 +799,7 @@ void daemon_close(struct daemon *d)
 				daemon_log(d, LOG_ERR, "%s: outbox: %s", t->key, err);
 			outbox_close(t->ob);
 		}
-	free_chans(d->chans, d->nchans);
+	delivery_free(d->chans, d->nchans);
 	if (d->dirty || d->svcs.count > 0)
 		save_foreground(d);
 	services_foreach(&d->svcs, clear_timer, d);

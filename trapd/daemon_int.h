@@ -82,37 +82,37 @@ struct daemon {
 /* ---- daemon.c ---- */
 
 /* Now in unix seconds, the time the rules work in. */
-int64_t wall_now(void);
+int64_t daemon_wall_now(void);
 /* The loop_now() ms of the unix second UNIX_AT (now if it is past). */
-int64_t mono_at(int64_t unix_at);
+int64_t daemon_mono_at(int64_t unix_at);
 /* A loop timer callback that only wakes the loop: its idle hook does the work. */
-void wake_fired(struct loop *l, void *arg);
+void daemon_wake_fired(struct loop *l, void *arg);
 /* Queue N for every destination of CH.  Returns how many entries. */
-size_t enqueue(struct daemon *d, struct chan *ch, const struct notice *n);
+size_t daemon_enqueue(struct daemon *d, struct chan *ch, const struct notice *n);
 /* Arm the timer of S for its next rules deadline or escalation. */
-void svc_arm(struct daemon *d, struct svc *s);
+void daemon_svc_arm(struct daemon *d, struct svc *s);
 
 /* ---- delivery.c ---- */
 
 /* The channel called NAME, or NULL. */
-struct chan *find_chan(struct daemon *d, const char *name);
+struct chan *delivery_find_chan(struct daemon *d, const char *name);
 /* A channel's verdict on one message (channel_done_fn; ARG is the daemon). */
-void on_done(void *arg, const char *token, enum channel_result result, double retry_after,
-             const char *reason);
+void delivery_done(void *arg, const char *token, enum channel_result result, double retry_after,
+                   const char *reason);
 /* outbox_sync() every destination's outbox: durable before the first attempt. */
-void sync_outboxes(struct daemon *d);
+void delivery_sync(struct daemon *d);
 /* Start what is due at every destination and arm the delivery timer. */
-void deliver_all(struct daemon *d);
+void delivery_start(struct daemon *d);
 /* Open the channels of CFG and switch to them.  On failure nothing changed. */
-int switch_chans(struct daemon *d, const struct config *cfg, char *err, size_t errlen);
+int delivery_switch(struct daemon *d, const struct config *cfg, char *err, size_t errlen);
 /* Close the channel states of V[0..N) (not their outboxes). */
-void close_chan_states(struct chan *v, size_t n);
+void delivery_close_states(struct chan *v, size_t n);
 /* Free V[0..N) and their destinations (not their outboxes or states). */
-void free_chans(struct chan *v, size_t n);
+void delivery_free(struct chan *v, size_t n);
 
 /* ---- control.c ---- */
 
 /* Run the control command IN that came on connection C, and reply on C. */
-void control(struct daemon *d, struct server_conn *c, const struct ingest_line *in);
+void control_command(struct daemon *d, struct server_conn *c, const struct ingest_line *in);
 
 #endif

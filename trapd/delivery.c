@@ -29,7 +29,7 @@ static struct dest *find_dest(struct daemon *d, const char *key)
 	return NULL;
 }
 
-struct chan *find_chan(struct daemon *d, const char *name)
+struct chan *delivery_find_chan(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->nchans; i++)
 		if (strcmp(d->chans[i].cc->name, name) == 0)
@@ -107,7 +107,7 @@ static bool dest_retry(struct daemon *d, struct dest *t, const char *id, double 
 		p.factor = 1;
 		p.jitter = 0;
 	}
-	r = outbox_retry(t->ob, id, reason, wall_now(), &p, random32(), err, sizeof(err));
+	r = outbox_retry(t->ob, id, reason, daemon_wall_now(), &p, random32(), err, sizeof(err));
 	if (r == 1) {
 		d->dead++;
 		daemon_log(d, LOG_ERR, "%s: %s: dead letter: %s", t->key, id, err);
@@ -150,8 +150,8 @@ static void settle(struct daemon *d, struct dest *t, const char *id, enum channe
 
 /* A channel's verdict on one message (channel_done_fn): the destination's
  * health changes once, every entry the message carried is settled. */
-void on_done(void *arg, const char *token, enum channel_result result, double retry_after,
-             const char *reason)
+void delivery_done(void *arg, const char *token, enum channel_result result, double retry_after,
+                   const char *reason)
 {
 	struct daemon *d = arg;
 	char id[KEY_MAX];
@@ -168,14 +168,14 @@ void on_done(void *arg, const char *token, enum channel_result result, double re
 	switch (result) {
 	case CHANNEL_DELIVERED:
 		t->failures = 0;
-		t->last_ok = wall_now();
+		t->last_ok = daemon_wall_now();
 		t->delivered += count;
 		daemon_log(d, LOG_DEBUG, "%s: %s: delivered (%zu notifications)", t->key, id,
 		           count);
 		break;
 	case CHANNEL_RETRY:
 		if (t->failures++ == 0)
-			t->fail_since = wall_now();
+			t->fail_since = daemon_wall_now();
 		snprintf(t->last_error, sizeof(t->last_error), "%s", reason);
 		daemon_log(d, LOG_WARNING, "%s: %s (%zu notifications): will retry: %s", t->key, id,
 		           count, reason);
@@ -243,7 +243,7 @@ static void deliver_message(struct daemon *d, struct dest *t, struct outbox_item
 		outbox_busy(t->ob, t->nbatch > 0 ? t->batch[i] : id, true);
 	flight_token(d, t, id, token, sizeof(token));
 	if (t->chan->ops->send(t->chan->state, t->index, token, ptrs, m, err, sizeof(err)) < 0)
-		on_done(d, token, CHANNEL_RETRY, 0, err); /* could not even start */
+		delivery_done(d, token, CHANNEL_RETRY, 0, err); /* could not even start */
 out:
 	free(ids);
 	free(ptrs);
@@ -343,9 +343,9 @@ static bool deliver_dest(struct daemon *d, struct dest *t, int64_t now)
 	return n == want && t->nflight < room;
 }
 
-void deliver_all(struct daemon *d)
+void delivery_start(struct daemon *d)
 {
-	int64_t now = wall_now(), next = INT64_MAX;
+	int64_t now = daemon_wall_now(), next = INT64_MAX;
 	bool more = false;
 
 	for (size_t i = 0; i < d->nchans; i++)
@@ -360,15 +360,15 @@ void deliver_all(struct daemon *d)
 		}
 	if (more) /* the next burst, after a breath for the receivers */
 		loop_timer_set(d->loop, &d->deliver_timer, loop_now() + DAEMON_BURST_GAP,
-		               wake_fired, d);
+		               daemon_wake_fired, d);
 	else if (next != INT64_MAX)
-		loop_timer_set(d->loop, &d->deliver_timer, mono_at(next > now ? next : now + 1),
-		               wake_fired, d);
+		loop_timer_set(d->loop, &d->deliver_timer,
+		               daemon_mono_at(next > now ? next : now + 1), daemon_wake_fired, d);
 	else
 		loop_timer_clear(d->loop, &d->deliver_timer);
 }
 
-void sync_outboxes(struct daemon *d)
+void delivery_sync(struct daemon *d)
 {
 	char err[256];
 
@@ -383,7 +383,7 @@ void sync_outboxes(struct daemon *d)
 
 /* ---- channels and their destinations ---- */
 
-void free_chans(struct chan *v, size_t n)
+void delivery_free(struct chan *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < v[i].ndests; j++) {
@@ -427,7 +427,7 @@ static int open_chan(struct daemon *d, const struct config_channel *cc, struct c
 	return 0;
 }
 
-void close_chan_states(struct chan *v, size_t n)
+void delivery_close_states(struct chan *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].ops != NULL && v[i].state != NULL)
@@ -498,7 +498,7 @@ static void take_over(struct daemon *d, struct chan *v, size_t n)
 }
 
 /* Open the channels of CFG and switch to them.  On failure nothing changed. */
-int switch_chans(struct daemon *d, const struct config *cfg, char *err, size_t errlen)
+int delivery_switch(struct daemon *d, const struct config *cfg, char *err, size_t errlen)
 {
 	struct chan *v = calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof(*v));
 	const char *old_oid = d->env.enterprise_oid;
@@ -512,14 +512,14 @@ int switch_chans(struct daemon *d, const struct config *cfg, char *err, size_t e
 			break;
 	if (n < cfg->nchannels || attach_outboxes(d, v, n, err, errlen) < 0) {
 		detach_new_outboxes(d, v, n < cfg->nchannels ? n + 1 : n);
-		close_chan_states(v, n < cfg->nchannels ? n + 1 : n);
-		free_chans(v, cfg->nchannels);
+		delivery_close_states(v, n < cfg->nchannels ? n + 1 : n);
+		delivery_free(v, cfg->nchannels);
 		d->env.enterprise_oid = old_oid;
 		return -1;
 	}
-	close_chan_states(d->chans, d->nchans);
+	delivery_close_states(d->chans, d->nchans);
 	take_over(d, v, n);
-	free_chans(d->chans, d->nchans);
+	delivery_free(d->chans, d->nchans);
 	d->chans = v;
 	d->nchans = n;
 	return 0;
