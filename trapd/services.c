@@ -192,7 +192,8 @@ void services_set_routes(struct services *t, const uint64_t *fp, size_t n)
 					moved |= (uint64_t)1 << to[i];
 			s->escalated = moved;
 		}
-	memcpy(t->routes, fp, n * sizeof(*fp));
+	if (n > 0)
+		memcpy(t->routes, fp, n * sizeof(*fp));
 	t->nroutes = n;
 	t->routes_known = 1;
 }
