@@ -2,8 +2,8 @@
  * control.c - trendtrapd's control commands on its socket (TRENDTRAP_SYNC,
  * _STATUS, _SILENCE_ADD, _SILENCE_LIST, _SILENCE_REMOVE, _TEST, _ACK): what
  * the trendtrap command asks the running daemon, answered on the same
- * connection.  Private to the daemon (see daemon_int.h); moved out of
- * daemon.c unchanged.  Result lines stay in daemon.c.
+ * connection.  Private to the daemon (see daemon_int.h); result lines are
+ * daemon.c's.
  */
 #include <errno.h>
 #include <fnmatch.h>

@@ -3,7 +3,7 @@
  * destination's outbox, what is in flight there and its health; single
  * messages, digests and groups within its rate limit; and the switch to the
  * channels of a new config, outboxes and health taken over.  Private to the
- * daemon (see daemon_int.h); moved out of daemon.c unchanged.
+ * daemon (see daemon_int.h).
  */
 #include <limits.h>
 #include <stdio.h>
