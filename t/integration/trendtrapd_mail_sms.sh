@@ -22,39 +22,12 @@ printf 'alice:s3cret\n' >"$T/secrets/users"
 printf 's3cret\n' >"$T/secrets/pw"
 chmod 600 "$T/secrets/users" "$T/secrets/pw"
 
-smtp_pid=
-smtp_start() {
-	: >"$T/smtp.out"
-	"$PY" "$TOP/t/helpers/smtp_sink.py" --dir "$T/mail" --port $P_SMTP \
-		--tls-cert "$T/sink.pem" --tls-key "$T/sink.key" --auth-file "$T/secrets/users" \
-		>"$T/smtp.out" 2>>"$T/smtp.err" &
-	smtp_pid=$!
-	i=0
-	until grep -q '^ready' "$T/smtp.out"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "Bail out! smtp_sink did not start: $(cat "$T/smtp.err")"; exit 1; }
-		sleep 0.05
-	done
-}
-smtp_stop() { kill $smtp_pid 2>/dev/null; wait $smtp_pid 2>/dev/null; }
-sms_pid=
-sms_start() {
-	rm -f "$T/sms.ready"
-	"$PY" "$TOP/t/helpers/sms_sink.py" --log "$T/sms.jsonl" --port $P_SMS \
-		--control "$T/sms.ctl" --ready "$T/sms.ready" 2>>"$T/sms.err" &
-	sms_pid=$!
-	i=0
-	until [ -e "$T/sms.ready" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "Bail out! sms_sink did not start: $(cat "$T/sms.err")"; exit 1; }
-		sleep 0.05
-	done
-}
-sms_stop() { kill $sms_pid 2>/dev/null; wait $sms_pid 2>/dev/null; }
-at_exit "smtp_stop; sms_stop"
+. "$TOP/t/lib-sinks.sh"
+smtp_up() { smtp_start --tls-cert "$T/sink.pem" --tls-key "$T/sink.key" --auth-file "$T/secrets/users"; }
+sms_up() { sms_start --control "$T/sms.ctl"; }
 : >"$T/sms.ctl"
-smtp_start
-sms_start
+smtp_up
+sms_up
 
 MAILCH='type = "mail"  url = "smtp://127.0.0.1:'$P_SMTP'"  from = "trendtrap@example.org"
         user = "alice"  password_file = "'$T/secrets/pw'"  ca_file = "'$T/sink.pem'"'
@@ -132,7 +105,7 @@ submit web01 disk2 0 "DISK2 OK"
 submit web01 disk3 1 "DISK3 WARNING"
 wait_log "mail:0: .*will retry" 1 15
 ok 'tt status | grep -Eq "^mail:0 .*failing"' "status shows the mail destination failing"
-smtp_start
+smtp_up
 wait_mail $((before + 3)) 30
 sleep 1
 subjects=$(for f in $(mails | tail -n +$((before + 1))); do hdr "$f" Subject | cut -d' ' -f1-3; done | tr '\n' '|')
@@ -147,8 +120,8 @@ sb=$(nsms)
 submit web02 disk4 2 "DISK4 CRITICAL"
 wait_log "sms:0: .*will retry" 1 15
 ttd_kill
-smtp_start
-sms_start
+smtp_up
+sms_up
 ttd_start || exit 1
 wait_mail $((mb + 1)) 30
 wait_sms $((sb + 1)) 30

@@ -56,34 +56,7 @@ P_SMTP=${SOAK_SMTP_PORT:-2591}
 P_SMS=${SOAK_SMS_PORT:-8191}
 
 # ---- the receivers ------------------------------------------------------------------
-smtp_pid=
-smtp_start() {
-	: >"$T/smtp.out"
-	"$PY" "$TOP/t/helpers/smtp_sink.py" --dir "$T/mail" --port "$P_SMTP" \
-		>"$T/smtp.out" 2>>"$T/smtp.err" &
-	smtp_pid=$!
-	i=0
-	until grep -q '^ready' "$T/smtp.out"; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && { echo "Bail out! smtp_sink did not start: $(cat "$T/smtp.err")"; exit 1; }
-		sleep 0.05
-	done
-}
-smtp_stop() { [ -z "$smtp_pid" ] || { kill $smtp_pid 2>/dev/null; wait $smtp_pid 2>/dev/null; smtp_pid=; }; }
-sms_pid=
-sms_start() {
-	rm -f "$T/sms.ready"
-	"$PY" "$TOP/t/helpers/sms_sink.py" --log "$T/sms.jsonl" --port "$P_SMS" \
-		--ready "$T/sms.ready" 2>>"$T/sms.err" &
-	sms_pid=$!
-	i=0
-	until [ -e "$T/sms.ready" ]; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && { echo "Bail out! sms_sink did not start: $(cat "$T/sms.err")"; exit 1; }
-		sleep 0.05
-	done
-}
-sms_stop() { [ -z "$sms_pid" ] || { kill $sms_pid 2>/dev/null; wait $sms_pid 2>/dev/null; sms_pid=; }; }
+. "$TOP/t/lib-sinks.sh"
 trapd_runs=0
 trapd_stop() {
 	kill "$trapd_pid" 2>/dev/null
@@ -92,7 +65,6 @@ trapd_stop() {
 	mv "$TRAPD_LOG" "$T/trapd/traps.$trapd_runs.log" # a restarted snmptrapd starts a new log
 }
 trapd_start() { . "$TOP/t/lib-snmptrapd.sh"; }
-at_exit "smtp_stop; sms_stop"
 smtp_start
 sms_start
 
