@@ -436,6 +436,21 @@ void delivery_close_states(struct chan *v, size_t n)
 
 /* Give every destination of the new channels an outbox: the old one of the
  * same key (taken over with its health), else a newly opened one. */
+/* A destination whose oldest notification failed before (the daemon
+ * stopped while it was failing) starts failing: strict order, its head
+ * first when its retry is due, as if the daemon had never stopped;
+ * otherwise a later notification (a recovery) could overtake it. */
+static void resume_failing(struct dest *t)
+{
+	const struct outbox_item *head = outbox_first(t->ob);
+
+	if (head == NULL || head->attempts == 0)
+		return;
+	t->failures = head->attempts;
+	t->fail_since = daemon_wall_now();
+	snprintf(t->last_error, sizeof(t->last_error), "%s", head->last_error);
+}
+
 static int attach_outboxes(struct daemon *d, struct chan *v, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++)
@@ -448,6 +463,7 @@ static int attach_outboxes(struct daemon *d, struct chan *v, size_t n, char *err
 			snprintf(dir, sizeof(dir), "%s/%s", d->outbox_dir, t->key);
 			if (outbox_open(dir, &t->ob, err, errlen) < 0)
 				return -1;
+			resume_failing(t);
 		}
 	return 0;
 }

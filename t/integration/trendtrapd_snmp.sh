@@ -128,6 +128,8 @@ n2=$(count $PROBLEM inf2)
 ok '[ "$n1" -ge 1 ] && [ "$n1" -le 2 ] && [ "$n2" -ge 1 ] && [ "$n2" -le 2 ]' \
 	"after kill -9 and restarts, both informs arrived (inf1 $n1, inf2 $n2 times)"
 like "$(trapd_trap "$(find $PROBLEM inf1 | cut -d' ' -f1)" | head -1)" "trapuser" "as v3 informs of trapuser"
+ok '[ "$(find $PROBLEM inf1 | cut -d" " -f1)" -lt "$(find $PROBLEM inf2 | cut -d" " -f1)" ]' \
+	"in the order they were queued: a sink failing before the kill resumes with its oldest"
 ok 'tt status | grep -Eq "^informs:0 .*	ok	0	"' "the sink is healthy again, nothing pending"
 
 done_testing
