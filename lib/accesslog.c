@@ -137,6 +137,9 @@ struct parser {
 	int64_t clf_base;   /* its midnight in unix seconds, zone applied */
 	char iso_key[10];   /* ISO "yyyy-mm-dd" of the cached date */
 	int64_t iso_days;   /* its day number */
+	bool clf_cached;    /* clf_stamp and clf_key hold a valid line's (not the
+	                       zeroes a line of NUL bytes would match) */
+	bool iso_cached;    /* iso_key holds a valid line's */
 };
 
 static void parser_init(struct parser *p, const struct accesslog_spec *spec)
@@ -156,7 +159,8 @@ static __attribute__((noinline)) int clf_new_time(struct parser *p, const char *
 
 	if ((secs = clock_seconds(d + 12)) < 0 || d[11] != ':' || d[20] != ' ')
 		return -1;
-	if (memcmp(p->clf_key, d, 11) != 0 || memcmp(p->clf_key + 11, d + 21, 5) != 0) {
+	if (!p->clf_cached || memcmp(p->clf_key, d, 11) != 0 ||
+	    memcmp(p->clf_key + 11, d + 21, 5) != 0) {
 		int day = digits(d, 2), year = digits(d + 7, 4), zone;
 		unsigned mon = month_number(d + 3);
 		size_t zl;
@@ -168,6 +172,7 @@ static __attribute__((noinline)) int clf_new_time(struct parser *p, const char *
 		p->clf_base = days_from_civil(year, mon, (unsigned)day) * 86400 - zone;
 		memcpy(p->clf_key, d, 11);
 		memcpy(p->clf_key + 11, d + 21, 5);
+		p->clf_cached = true;
 	}
 	*t = p->clf_t = p->clf_base + secs;
 	memcpy(p->clf_stamp, d, sizeof(p->clf_stamp));
@@ -177,7 +182,7 @@ static __attribute__((noinline)) int clf_new_time(struct parser *p, const char *
 /* CLF time (26 bytes at D) into *T: most lines repeat the last one's. */
 static inline int clf_time(struct parser *p, const char *d, int64_t *t)
 {
-	if (memcmp(p->clf_stamp, d, sizeof(p->clf_stamp)) == 0) {
+	if (p->clf_cached && memcmp(p->clf_stamp, d, sizeof(p->clf_stamp)) == 0) {
 		*t = p->clf_t;
 		return 0;
 	}
@@ -345,13 +350,14 @@ static int iso_time(struct parser *p, const char *s, const char *e, int64_t *t)
 	if (e - s < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    (secs = clock_seconds(s + 11)) < 0)
 		return -1;
-	if (memcmp(p->iso_key, s, 10) != 0) {
+	if (!p->iso_cached || memcmp(p->iso_key, s, 10) != 0) {
 		int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
 
 		if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-')
 			return -1;
 		p->iso_days = days_from_civil(y, (unsigned)m, (unsigned)d);
 		memcpy(p->iso_key, s, 10);
+		p->iso_cached = true;
 	}
 	s += 19;
 	if (*s == '.' || *s == ',') {

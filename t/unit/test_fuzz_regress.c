@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "range.h"
 #include "units.h"
@@ -86,12 +87,50 @@ static void config_errors_are_one_line(void **state)
 	config_errors_free(&errs);
 }
 
+/* fuzz_accesslog: the parser caches the last time it parsed, and the
+ * cache starts as zero bytes, so a fresh parser took a time of NUL bytes
+ * for the cached one: the line was counted at 1970 when it came first in a
+ * read and rejected otherwise (the same log counted differently in one
+ * read and in two).  The cache is now used only once it holds a line's. */
+static void a_time_of_nul_bytes_is_malformed(void **state)
+{
+	static const char stamp[] = "[\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0]",
+	                  date[] = "[\0\0\0\0\0\0\0\0\0\0\0:20:00:13 \0\0\0\0\0]",
+	                  iso[] = "{\"time\":\"\0\0\0\0\0\0\0\0\0\0T20:00:13Z\",\"status\":200}";
+	const struct accesslog_spec clf = {.format = ACCESSLOG_CLF},
+	                            json = {.format = ACCESSLOG_JSON};
+	const char *const times[] = {stamp, date};
+	char line[128];
+	int64_t t = -1;
+	int status = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = 0;
+
+		memcpy(line, "127.0.0.1 - - ", 14);
+		n = 14;
+		memcpy(line + n, times[i], 28);
+		n += 28;
+		memcpy(line + n, " \"GET / HTTP/1.1\" 200 0", 24);
+		n += 24;
+		assert_int_equal(accesslog_parse_line(&clf, line, n, &t, &status), -1);
+	}
+	assert_int_equal(accesslog_parse_line(&json, iso, sizeof iso - 1, &t, &status), -1);
+	/* and the same lines with a real time parse */
+	memcpy(line + 14, "[23/Nov/2026:20:00:13 +0000]", 28);
+	assert_int_equal(accesslog_parse_line(&clf, line, 14 + 28 + 24, &t, &status), 0);
+	assert_int_equal(t, 1795464013);
+	assert_int_equal(status, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(range_reasons_are_one_line),
 	        cmocka_unit_test(size_and_duration_reasons_are_one_line),
 	        cmocka_unit_test(config_errors_are_one_line),
+	        cmocka_unit_test(a_time_of_nul_bytes_is_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
