@@ -134,31 +134,7 @@ channel "mail" {
 route { channels = {"mail"} }
 EOF
 }
-# start_daemon NAME [WRAPPER...]: sets DPID and SOCK; waits until it answers.
-start_daemon() {
-	name=$1
-	shift
-	SOCK=$OUT/$name/sock
-	"$@" "$TTD" -d -f "$OUT/$name/ttd.conf" 2>"$OUT/$name/ttd.log" &
-	DPID=$!
-	i=0
-	while ! "$TT" -s "$SOCK" status >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 $DPID 2>/dev/null; then
-			echo "bench: trendtrapd did not start:" >&2
-			cat "$OUT/$name/ttd.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-}
-stop_daemon() {
-	kill -TERM $DPID
-	wait $DPID || true
-	STOPPED=$DPID
-	DPID=""
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+. "$TOP/bench/lib-trendtrapd.sh"
 delivered() { "$TT" -s "$SOCK" status | awk -F'\t' '$2 == "mail" { n += $6 } END { print n + 0 }'; }
 wait_delivered() { # COUNT: until the daemon counted COUNT delivered (30 s at most)
 	i=0
